@@ -1,0 +1,87 @@
+package connection
+
+import (
+	"time"
+)
+
+// The registry maps connection tokens to connections, from negotiate (or
+// a WebSocket without negotiation) until the connection has ended. The
+// heartbeat walks it once per tick.
+
+func (s *Server) register(c *Conn) {
+	s.mu.Lock()
+	s.conns[c.token] = c
+	s.mu.Unlock()
+}
+
+func (s *Server) lookup(token string) *Conn {
+	s.mu.RLock()
+	c := s.conns[token]
+	s.mu.RUnlock()
+	return c
+}
+
+func (s *Server) unregister(c *Conn) {
+	s.mu.Lock()
+	if s.conns[c.token] == c {
+		delete(s.conns, c.token)
+	}
+	s.mu.Unlock()
+}
+
+// snapshot appends every registered connection to dst.
+func (s *Server) snapshot(dst []*Conn) []*Conn {
+	s.mu.RLock()
+	for _, c := range s.conns {
+		dst = append(dst, c)
+	}
+	s.mu.RUnlock()
+	return dst
+}
+
+// heartbeat is the server's one timer goroutine: every interval it ticks
+// the open sessions, enforces TransportSendTimeout and expires negotiated
+// connections that never started.
+func (s *Server) heartbeat(interval time.Duration) {
+	defer close(s.hbDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var conns []*Conn
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			conns = s.snapshot(conns[:0])
+			s.beat(now, conns)
+			clear(conns) // do not keep ended connections reachable
+		}
+	}
+}
+
+func (s *Server) beat(now time.Time, conns []*Conn) {
+	mono := s.now()
+	sendTimeout := int64(s.opts.TransportSendTimeout)
+	for _, c := range conns {
+		c.mu.Lock()
+		state, sess, created := c.state, c.session, c.created
+		c.mu.Unlock()
+		if state == stNew {
+			if time.Duration(mono-created) > s.opts.DisconnectTimeout {
+				c.expire(ErrClosed)
+			}
+			continue
+		}
+		if start := c.sendStart.Load(); start != 0 && mono-start > sendTimeout {
+			c.Abort(ErrSendTimeout)
+			continue
+		}
+		if state == stOpen && sess != nil && c.tickMu.TryLock() {
+			// TryLock: Closed holds tickMu; skip rather than wait for it.
+			if !c.ended {
+				sess.Tick(now)
+			}
+			c.tickMu.Unlock()
+		}
+	}
+}
