@@ -1,0 +1,327 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/listhub/listhub/hub/connection"
+	"github.com/listhub/listhub/protocol"
+)
+
+// hubConn is the hub protocol on one connection: it implements
+// connection.Session. Receive runs on the transport's reader goroutine and
+// never waits for a hub method; methods run on their own goroutines.
+type hubConn struct {
+	srv    *Server
+	conn   *connection.Conn
+	id     string
+	userID string
+	ctx    context.Context // ends when the connection does
+	cancel context.CancelFunc
+	hctx   *Context // the connection-wide Context for hooks
+
+	// Set once by the handshake, on the reader goroutine, before the
+	// connection is registered or any method runs.
+	codec      protocol.Codec
+	codecIndex int
+	binary     bool
+
+	// Reader goroutine only.
+	pending []byte             // an incomplete message awaiting more bytes
+	scratch []protocol.Message // reused parse output
+
+	created    time.Time
+	lastPing   atomic.Int64 // unix nanos of the last Ping we queued
+	lastRecv   atomic.Int64 // unix nanos of the last data received
+	timeoutArm atomic.Bool  // the client's first Ping arms the client timeout
+	closing    atomic.Bool
+	handshaken atomic.Bool // set by the reader, read by Tick and Closed
+
+	mu       sync.Mutex
+	queue    []*call // ordinary invocations waiting for a worker
+	running  int     // workers draining queue
+	active   map[string]context.CancelFunc
+	uploads  map[string]*upload
+	results  map[string]chan *protocol.Completion
+	resultID uint64
+	groups   map[string]struct{}
+	items    map[string]any
+}
+
+func newHubConn(s *Server, c *connection.Conn, userID string) *hubConn {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &hubConn{
+		srv:     s,
+		conn:    c,
+		id:      c.ID(),
+		userID:  userID,
+		ctx:     ctx,
+		cancel:  cancel,
+		created: time.Now(),
+	}
+	h.hctx = &Context{Context: ctx, conn: h}
+	h.lastRecv.Store(h.created.UnixNano())
+	return h
+}
+
+// Receive implements connection.Session.
+func (h *hubConn) Receive(data []byte) error {
+	if h.closing.Load() {
+		return nil
+	}
+	h.lastRecv.Store(time.Now().UnixNano())
+	// Decoded messages alias buf and outlive this call (methods run later),
+	// so buf is a fresh copy; only the unparsed tail is carried over.
+	var buf []byte
+	if len(h.pending) > 0 {
+		buf = append(h.pending, data...)
+		h.pending = nil
+	} else {
+		buf = append([]byte(nil), data...)
+	}
+	if !h.handshaken.Load() {
+		n, err := h.handshake(buf)
+		if err != nil || n == 0 {
+			if err == nil {
+				h.pending = buf
+			}
+			return nil // a failed handshake closes the connection gracefully itself
+		}
+		buf = buf[n:]
+	}
+	msgs, n, err := h.codec.ParseMessages(h.scratch[:0], buf)
+	for i, m := range msgs {
+		h.dispatch(m)
+		msgs[i] = nil
+	}
+	h.scratch = msgs[:0]
+	if err != nil {
+		h.closeWithMessage(errorMessage("Connection closed with an error.", WithTypeName("InvalidDataException", err), h.srv.cfg.EnableDetailedErrors), true, err)
+		return nil
+	}
+	if n < len(buf) {
+		h.pending = buf[n:]
+	}
+	return nil
+}
+
+// handshake parses the handshake request at the start of buf. It returns the
+// bytes consumed, 0 when more are needed.
+func (h *hubConn) handshake(buf []byte) (int, error) {
+	cfg := &h.srv.cfg
+	req, n, err := protocol.ParseHandshakeRequest(buf, cfg.MaxMessageSize)
+	if err != nil {
+		if errors.Is(err, protocol.ErrMessageTooLarge) {
+			return 0, h.failHandshake("Handshake was canceled.")
+		}
+		return 0, h.failHandshake(errorMessage("An unexpected error occurred during connection handshake.", WithTypeName("InvalidDataException", err), cfg.EnableDetailedErrors))
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	idx, codec := h.srv.codecFor(req.Protocol)
+	switch {
+	case codec == nil:
+		return 0, h.failHandshake(fmt.Sprintf("The protocol '%s' is not supported.", req.Protocol))
+	case !codec.IsVersionSupported(req.Version):
+		return 0, h.failHandshake(fmt.Sprintf("The server does not support version %d of the '%s' protocol.", req.Version, req.Protocol))
+	case codec.TransferFormat() == protocol.Binary && h.conn.Transport() == connection.ServerSentEvents:
+		return 0, h.failHandshake(fmt.Sprintf("Cannot use the '%s' protocol on the current transport. The transport does not support 'Binary' transfer format.", req.Protocol))
+	}
+	h.codec, h.codecIndex = codec, idx
+	h.binary = codec.TransferFormat() == protocol.Binary
+	// The connection is registered before the client learns the handshake
+	// succeeded, so a group add right after it finds the connection. Like
+	// ASP.NET Core, a successful response already uses the protocol's frame
+	// type (binary for MessagePack).
+	h.handshaken.Store(true)
+	h.lastPing.Store(time.Now().UnixNano())
+	err = h.srv.local.add(h.ctx, h, func() error {
+		return h.conn.Write(protocol.AppendHandshakeResponse(nil, ""), h.binary)
+	})
+	if err != nil {
+		h.handshaken.Store(false)
+		h.closing.Store(true)
+		h.conn.Abort(err)
+		return 0, err
+	}
+	if cfg.OnConnected != nil {
+		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
+			h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), false, err)
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// failHandshake answers {"error":...} in a text frame and closes the
+// connection without a Close message, as the official server does.
+func (h *hubConn) failHandshake(text string) error {
+	err := errors.New(text)
+	h.closing.Store(true)
+	_ = h.conn.Write(protocol.AppendHandshakeResponse(nil, text), false)
+	h.conn.Close(err)
+	return err
+}
+
+func (h *hubConn) dispatch(m protocol.Message) {
+	switch m := m.(type) {
+	case *protocol.Invocation:
+		h.invoke(m.InvocationID, m.Target, m.Arguments, m.StreamIDs, false)
+	case *protocol.StreamInvocation:
+		h.invoke(m.InvocationID, m.Target, m.Arguments, m.StreamIDs, true)
+	case *protocol.StreamItem:
+		h.uploadItem(m.InvocationID, m.Item)
+	case *protocol.Completion:
+		h.completion(m)
+	case *protocol.CancelInvocation:
+		h.mu.Lock()
+		cancel := h.active[m.InvocationID]
+		h.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	case *protocol.Ping:
+		h.timeoutArm.Store(true)
+	case *protocol.Close:
+		// The client is leaving: answer with our own Close and end the
+		// connection without reconnect.
+		var cause error
+		if m.Error != "" {
+			cause = &Error{Message: m.Error}
+		}
+		h.closeWithMessage("", false, cause)
+	}
+	// Ack and Sequence belong to stateful reconnect, which this connection
+	// did not negotiate; like the official server, ignore them.
+}
+
+// send encodes m with the connection's protocol and queues it.
+func (h *hubConn) send(m protocol.Message) error {
+	b, err := h.codec.AppendMessage(nil, m)
+	if err != nil {
+		return err
+	}
+	return h.conn.Write(b, h.binary)
+}
+
+// deliver queues a backplane message for this connection unless excluded.
+// It runs on the backplane's delivery goroutine and never blocks.
+func (h *hubConn) deliver(env *messageEnvelope) {
+	frame := env.frames[h.codecIndex]
+	if frame == nil || (env.nExcept > 0 && env.excludes(h.id)) {
+		return
+	}
+	if err := h.conn.Write(frame, h.binary); err != nil && errors.Is(err, connection.ErrQueueFull) {
+		h.srv.cfg.Logger.Info("hub: closing a slow connection", "connection", h.id)
+	}
+}
+
+// closeWithMessage sends Close{error, allowReconnect} and then closes the
+// transport gracefully, so everything queued before it still goes out.
+func (h *hubConn) closeWithMessage(text string, allowReconnect bool, cause error) {
+	if !h.closing.CompareAndSwap(false, true) {
+		return
+	}
+	if h.codec != nil {
+		_ = h.send(&protocol.Close{Error: text, AllowReconnect: allowReconnect})
+	}
+	h.conn.Close(cause)
+}
+
+// Tick implements connection.Session: the handshake timeout, keep-alive
+// pings and the client timeout, driven by the server's shared heartbeat.
+func (h *hubConn) Tick(now time.Time) {
+	if h.closing.Load() {
+		return
+	}
+	cfg := &h.srv.cfg
+	if !h.handshaken.Load() {
+		if now.Sub(h.created) >= cfg.HandshakeTimeout {
+			_ = h.failHandshake("Handshake was canceled.")
+		}
+		return
+	}
+	if h.timeoutArm.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
+		err := WithTypeName("OperationCanceledException", errors.New("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."))
+		h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), true, err)
+		return
+	}
+	if h.conn.Transport() != connection.LongPolling && now.Sub(time.Unix(0, h.lastPing.Load())) >= cfg.KeepAliveInterval {
+		h.lastPing.Store(now.UnixNano())
+		_ = h.conn.Write(h.srv.pings[h.codecIndex], h.binary)
+	}
+}
+
+// Closed implements connection.Session: it ends every invocation, fails the
+// pending client results, runs OnDisconnected and leaves all groups.
+func (h *hubConn) Closed(err error) {
+	h.closing.Store(true)
+	h.cancel()
+	h.mu.Lock()
+	uploads := h.uploads
+	h.uploads = nil
+	results := h.results
+	h.results = nil
+	h.queue = nil
+	h.mu.Unlock()
+	for _, u := range uploads {
+		u.complete(errConnectionClosed)
+	}
+	for id, ch := range results {
+		ch <- &protocol.Completion{InvocationID: id, Error: fmt.Sprintf("Connection '%s' disconnected.", h.id)}
+	}
+	if !h.handshaken.Load() {
+		return
+	}
+	if h.srv.cfg.OnDisconnected != nil {
+		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(h.hctx, err); return nil })
+	}
+	h.srv.local.remove(h)
+}
+
+func (h *hubConn) addGroup(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.groups[name]; ok {
+		return false
+	}
+	if h.groups == nil {
+		h.groups = make(map[string]struct{})
+	}
+	h.groups[name] = struct{}{}
+	return true
+}
+
+func (h *hubConn) removeGroup(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.groups[name]; !ok {
+		return false
+	}
+	delete(h.groups, name)
+	return true
+}
+
+func (h *hubConn) groupNames() iter.Seq[string] {
+	h.mu.Lock()
+	names := maps.Clone(h.groups)
+	h.mu.Unlock()
+	return maps.Keys(names)
+}
+
+// safeHook runs an application hook, turning a panic into an error.
+func safeHook(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("hub: panic: %v", p)
+		}
+	}()
+	return f()
+}

@@ -1,0 +1,250 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/listhub/listhub/protocol"
+)
+
+// A call is one invocation whose arguments are bound and whose upload
+// streams and cancellation are registered, ready to run.
+type call struct {
+	m      *method
+	id     string // "" for a non-blocking invocation
+	ctx    *Context
+	cancel context.CancelFunc
+	in     []reflect.Value
+	ups    []*upload
+}
+
+// invoke validates and prepares an invocation on the reader goroutine, so
+// that its upload streams and cancellation exist before the next message is
+// read, and hands it to a worker.
+func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, streaming bool) {
+	detailed := h.srv.cfg.EnableDetailedErrors
+	m := h.srv.lookup(target)
+	if m == nil {
+		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", target), &Error{Message: "Method does not exist."}, detailed))
+		return
+	}
+	switch {
+	case streaming && !m.streaming():
+		h.fail(id, fmt.Sprintf("The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", m.name))
+		return
+	case !streaming && m.streaming():
+		h.fail(id, fmt.Sprintf("The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", m.name))
+		return
+	}
+	if len(args) != m.nArgs {
+		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
+			invalidData("Invocation provides %d argument(s) but target expects %d.", len(args), m.nArgs), detailed))
+		return
+	}
+	if len(streamIDs) != m.nUploads {
+		h.fail(id, errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", m.name),
+			&Error{Message: fmt.Sprintf("Client sent %d stream(s), Hub method expects %d.", len(streamIDs), m.nUploads)}, detailed))
+		return
+	}
+	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1)}
+	ctx, cancel := context.WithCancel(h.ctx)
+	c.ctx, c.cancel = &Context{Context: ctx, conn: h}, cancel
+	switch m.ctxParam {
+	case ctxHub, ctxStd:
+		c.in = append(c.in, reflect.ValueOf(c.ctx))
+	}
+	argi, upi := 0, 0
+	for _, p := range m.params {
+		if p.upload != notUpload {
+			u := newUpload(h, p, h.srv.cfg.StreamBufferCapacity)
+			c.ups = append(c.ups, u)
+			c.in = append(c.in, u.param)
+			upi++
+			continue
+		}
+		v := reflect.New(p.typ)
+		raw, _ := args[argi].(protocol.RawValue)
+		argi++
+		if err := h.codec.Bind(raw, v.Interface()); err != nil {
+			cancel()
+			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
+				invalidData("Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked."), detailed))
+			return
+		}
+		c.in = append(c.in, v.Elem())
+	}
+	if err := h.register(c, streamIDs); err != nil {
+		cancel()
+		h.fail(id, err.Error())
+		return
+	}
+	if streaming || len(c.ups) > 0 {
+		// Like ASP.NET Core: streams and upload consumers run on their own so
+		// the reader can keep feeding them.
+		go h.run(c)
+		return
+	}
+	h.mu.Lock()
+	h.queue = append(h.queue, c)
+	start := h.running < h.srv.cfg.MaxParallelInvocations
+	if start {
+		h.running++
+	}
+	h.mu.Unlock()
+	if start {
+		go h.drain()
+	}
+}
+
+// register records the call's cancellation and upload streams by id.
+func (h *hubConn) register(c *call, streamIDs []string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.id != "" {
+		if _, dup := h.active[c.id]; dup {
+			return fmt.Errorf("Invocation ID '%s' is already in use.", c.id) //nolint:staticcheck // the official text
+		}
+	}
+	for _, sid := range streamIDs {
+		if _, dup := h.uploads[sid]; dup {
+			return fmt.Errorf("Invocation ID '%s' is already in use.", sid) //nolint:staticcheck // the official text
+		}
+	}
+	if c.id != "" {
+		if h.active == nil {
+			h.active = make(map[string]context.CancelFunc)
+		}
+		h.active[c.id] = c.cancel
+	}
+	if len(streamIDs) > 0 && h.uploads == nil {
+		h.uploads = make(map[string]*upload)
+	}
+	for i, sid := range streamIDs {
+		c.ups[i].id = sid
+		h.uploads[sid] = c.ups[i]
+	}
+	return nil
+}
+
+// drain runs queued ordinary invocations one after another until the queue
+// is empty; at most MaxParallelInvocations drain at once.
+func (h *hubConn) drain() {
+	for {
+		h.mu.Lock()
+		if len(h.queue) == 0 {
+			h.running--
+			h.mu.Unlock()
+			return
+		}
+		c := h.queue[0]
+		h.queue[0] = nil
+		h.queue = h.queue[1:]
+		h.mu.Unlock()
+		h.run(c)
+	}
+}
+
+// run calls the method and sends its Completion, or its stream items and
+// the final Completion.
+func (h *hubConn) run(c *call) {
+	defer h.finish(c)
+	out, err := c.m.call(c.in)
+	prefix := fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", c.m.name)
+	detailed := h.srv.cfg.EnableDetailedErrors
+	if err != nil {
+		h.fail(c.id, errorMessage(prefix, err, detailed))
+		return
+	}
+	if c.m.streaming() {
+		h.stream(c, out)
+		return
+	}
+	if c.id == "" {
+		return
+	}
+	var result any
+	if out.IsValid() {
+		result = out.Interface()
+	}
+	// The official server answers every successful call with a result,
+	// null for void methods.
+	b, err := h.codec.AppendMessage(nil, &protocol.Completion{InvocationID: c.id, HasResult: true, Result: result})
+	if err != nil {
+		h.fail(c.id, errorMessage(prefix, err, detailed))
+		return
+	}
+	_ = h.conn.Write(b, h.binary)
+}
+
+// finish forgets the call and completes its upload streams.
+func (h *hubConn) finish(c *call) {
+	c.cancel()
+	h.mu.Lock()
+	if c.id != "" {
+		delete(h.active, c.id)
+	}
+	for _, u := range c.ups {
+		if h.uploads[u.id] == u {
+			delete(h.uploads, u.id)
+		}
+	}
+	h.mu.Unlock()
+	for _, u := range c.ups {
+		u.abandon()
+	}
+}
+
+// fail sends an error Completion for a blocking invocation; a non-blocking
+// one gets nothing, as on the official server.
+func (h *hubConn) fail(id, text string) {
+	if id == "" {
+		return
+	}
+	_ = h.send(&protocol.Completion{InvocationID: id, Error: text})
+}
+
+// call invokes the method, turning a panic into an error. For streaming
+// methods the returned value is the stream.
+func (m *method) call(in []reflect.Value) (out reflect.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	res := m.fn.Call(in)
+	if m.hasError {
+		if e := res[len(res)-1]; !e.IsNil() {
+			return reflect.Value{}, e.Interface().(error)
+		}
+	}
+	if m.result != resultNone {
+		out = res[0]
+	}
+	return out, nil
+}
+
+// completion routes a client's Completion: to an upload stream it ends, or
+// to a pending client result.
+func (h *hubConn) completion(m *protocol.Completion) {
+	h.mu.Lock()
+	u := h.uploads[m.InvocationID]
+	if u != nil {
+		delete(h.uploads, m.InvocationID)
+	}
+	ch := h.results[m.InvocationID]
+	if ch != nil {
+		delete(h.results, m.InvocationID)
+	}
+	h.mu.Unlock()
+	switch {
+	case u != nil:
+		var err error
+		if m.Error != "" {
+			err = &Error{Message: m.Error}
+		}
+		u.complete(err)
+	case ch != nil:
+		ch <- m
+	}
+}

@@ -1,0 +1,221 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// A method is a registered hub method. Its signature is inspected once, at
+// registration; a call binds each argument straight into a value of the
+// parameter's type and calls through the prepared reflect.Value.
+type method struct {
+	name string
+	fn   reflect.Value
+
+	ctxParam ctxKind
+	// params lists the positions of the Go parameters after the context:
+	// value arguments and upload streams, in declaration order.
+	params   []param
+	nArgs    int // value arguments the client must send
+	nUploads int // upload streams the client must send
+
+	result   resultKind
+	resultT  reflect.Type // the result's type, or the stream's item type
+	hasError bool
+}
+
+type ctxKind int
+
+const (
+	ctxNone ctxKind = iota
+	ctxHub          // *hub.Context
+	ctxStd          // context.Context
+)
+
+type param struct {
+	typ    reflect.Type // the parameter's type
+	upload uploadKind   // non-zero for an upload stream parameter
+	elem   reflect.Type // an upload stream's item type
+}
+
+type uploadKind int
+
+const (
+	notUpload  uploadKind = iota
+	uploadChan            // <-chan T
+	uploadSeq             // iter.Seq[T]
+	uploadSeq2            // iter.Seq2[T, error]
+)
+
+type resultKind int
+
+const (
+	resultNone  resultKind = iota
+	resultValue            // R
+	streamChan             // <-chan T or chan T
+	streamSeq              // iter.Seq[T]
+	streamSeq2             // iter.Seq2[T, error]
+)
+
+func (m *method) streaming() bool { return m.result >= streamChan }
+
+var (
+	hubContextType = reflect.TypeFor[*Context]()
+	stdContextType = reflect.TypeFor[context.Context]()
+	errorType      = reflect.TypeFor[error]()
+)
+
+// newMethod inspects fn. Accepted shapes:
+//
+//	func([ctx,] args...) [R] [error]
+//
+// where ctx is *hub.Context or context.Context; an argument of type <-chan T,
+// iter.Seq[T] or iter.Seq2[T, error] is an upload stream fed by the client;
+// and a result of type <-chan T, chan T, iter.Seq[T] or iter.Seq2[T, error]
+// makes the method a server-to-client stream.
+func newMethod(name string, fn any) (*method, error) {
+	if name == "" {
+		return nil, errors.New("hub: method name is empty")
+	}
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return nil, fmt.Errorf("hub: method %q: %T is not a function", name, fn)
+	}
+	t := v.Type()
+	if t.IsVariadic() {
+		return nil, fmt.Errorf("hub: method %q: variadic functions are not supported", name)
+	}
+	m := &method{name: name, fn: v}
+	first := 0
+	if t.NumIn() > 0 {
+		switch t.In(0) {
+		case hubContextType:
+			m.ctxParam, first = ctxHub, 1
+		case stdContextType:
+			m.ctxParam, first = ctxStd, 1
+		}
+	}
+	for i := first; i < t.NumIn(); i++ {
+		pt := t.In(i)
+		if pt == hubContextType || pt == stdContextType {
+			return nil, fmt.Errorf("hub: method %q: the context must be the first parameter", name)
+		}
+		p := param{typ: pt}
+		if kind, elem := uploadOf(pt); kind != notUpload {
+			p.upload, p.elem = kind, elem
+			m.nUploads++
+		} else {
+			m.nArgs++
+		}
+		m.params = append(m.params, p)
+	}
+	switch t.NumOut() {
+	case 0:
+	case 1:
+		if t.Out(0) == errorType {
+			m.hasError = true
+		} else {
+			m.setResult(t.Out(0))
+		}
+	case 2:
+		if t.Out(1) != errorType {
+			return nil, fmt.Errorf("hub: method %q: the second result must be error", name)
+		}
+		m.hasError = true
+		m.setResult(t.Out(0))
+	default:
+		return nil, fmt.Errorf("hub: method %q: at most two results (value, error)", name)
+	}
+	return m, nil
+}
+
+func (m *method) setResult(rt reflect.Type) {
+	m.result, m.resultT = resultValue, rt
+	if kind, elem := streamOf(rt); kind != resultNone {
+		m.result, m.resultT = kind, elem
+	}
+}
+
+// uploadOf reports whether t is an upload stream parameter type.
+func uploadOf(t reflect.Type) (uploadKind, reflect.Type) {
+	if t.Kind() == reflect.Chan && t.ChanDir() == reflect.RecvDir {
+		return uploadChan, t.Elem()
+	}
+	if elem, ok := seqElem(t); ok {
+		return uploadSeq, elem
+	}
+	if elem, ok := seq2Elem(t); ok {
+		return uploadSeq2, elem
+	}
+	return notUpload, nil
+}
+
+// streamOf reports whether t is a streaming result type.
+func streamOf(t reflect.Type) (resultKind, reflect.Type) {
+	if t.Kind() == reflect.Chan && t.ChanDir()&reflect.RecvDir != 0 {
+		return streamChan, t.Elem()
+	}
+	if elem, ok := seqElem(t); ok {
+		return streamSeq, elem
+	}
+	if elem, ok := seq2Elem(t); ok {
+		return streamSeq2, elem
+	}
+	return resultNone, nil
+}
+
+// seqElem matches iter.Seq[T]: func(yield func(T) bool).
+func seqElem(t reflect.Type) (reflect.Type, bool) {
+	if t.Kind() != reflect.Func || t.NumIn() != 1 || t.NumOut() != 0 {
+		return nil, false
+	}
+	y := t.In(0)
+	if y.Kind() != reflect.Func || y.NumIn() != 1 || y.NumOut() != 1 || y.Out(0).Kind() != reflect.Bool {
+		return nil, false
+	}
+	return y.In(0), true
+}
+
+// seq2Elem matches iter.Seq2[T, error]: func(yield func(T, error) bool).
+func seq2Elem(t reflect.Type) (reflect.Type, bool) {
+	if t.Kind() != reflect.Func || t.NumIn() != 1 || t.NumOut() != 0 {
+		return nil, false
+	}
+	y := t.In(0)
+	if y.Kind() != reflect.Func || y.NumIn() != 2 || y.NumOut() != 1 || y.Out(0).Kind() != reflect.Bool || y.In(1) != errorType {
+		return nil, false
+	}
+	return y.In(0), true
+}
+
+// methodTable maps lower-cased names to methods; it is replaced, never
+// mutated, so calls read it without a lock.
+type methodTable map[string]*method
+
+func methodKey(name string) string { return strings.ToLower(name) }
+
+// methodsOf returns the exported methods of receiver as hub methods, each
+// under its Go name.
+func methodsOf(receiver any) ([]*method, error) {
+	v := reflect.ValueOf(receiver)
+	t := v.Type()
+	var out []*method
+	for i := 0; i < t.NumMethod(); i++ {
+		mt := t.Method(i)
+		if !mt.IsExported() {
+			continue
+		}
+		m, err := newMethod(mt.Name, v.Method(i).Interface())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("hub: %T has no exported methods", receiver)
+	}
+	return out, nil
+}

@@ -1,0 +1,214 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/listhub/listhub/backplane"
+	"github.com/listhub/listhub/hub/connection"
+	"github.com/listhub/listhub/protocol"
+)
+
+// Server is a SignalR hub: an http.Handler that the official clients connect
+// to. Mount it at the hub's path for both the path itself and its
+// "/negotiate" child, e.g.
+//
+//	mux.Handle("/chat", srv)
+//	mux.Handle("/chat/negotiate", srv)
+//
+// or under a prefix pattern that covers both. Register methods before the
+// first client calls them.
+type Server struct {
+	cfg     Config
+	conns   *connection.Server
+	methods atomic.Pointer[methodTable]
+	codecs  []protocol.Codec
+	pings   [][]byte // the encoded Ping of each codec, by codec index
+
+	bp      backplane.Backplane
+	ownsBP  bool
+	local   *registry
+	clients *Clients
+	groups  *Groups
+
+	regMu   sync.Mutex // serializes Register calls
+	closing atomic.Bool
+}
+
+// New returns a Server for cfg. It subscribes to the backplane's hub-wide
+// channel and starts the connection layer's heartbeat; Close or Shutdown
+// releases them.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg}
+	s.codecs = []protocol.Codec{
+		protocol.JSON{MaxMessageSize: cfg.MaxMessageSize},
+		protocol.MessagePack{MaxMessageSize: cfg.MaxMessageSize},
+	}
+	for _, c := range s.codecs {
+		ping, err := c.AppendMessage(nil, &protocol.Ping{})
+		if err != nil {
+			return nil, fmt.Errorf("hub: encoding ping: %w", err)
+		}
+		s.pings = append(s.pings, ping)
+	}
+	empty := methodTable{}
+	s.methods.Store(&empty)
+
+	s.bp = cfg.Backplane
+	if s.bp == nil {
+		s.bp, s.ownsBP = backplane.NewMemory(), true
+	}
+	s.local = newRegistry(s)
+	s.clients = &Clients{srv: s}
+	s.groups = &Groups{srv: s}
+	if err := s.bp.Subscribe(context.Background(), s.channelAll(), s.local.receive); err != nil {
+		s.closeBackplane()
+		return nil, fmt.Errorf("hub: subscribing to the backplane: %w", err)
+	}
+	conns, err := connection.NewServer((*app)(s), cfg.Connection)
+	if err != nil {
+		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+		s.closeBackplane()
+		return nil, err
+	}
+	s.conns = conns
+	return s, nil
+}
+
+// Register adds a hub method under name, matched case-insensitively. fn is a
+// function of the form
+//
+//	func([ctx,] args...) [R] [error]
+//
+// where ctx, if present, is a *hub.Context or a context.Context; args are
+// bound from the client's arguments by the connection's hub protocol; an
+// argument of type <-chan T, iter.Seq[T] or iter.Seq2[T, error] receives an
+// upload stream from the client (iter.Seq2 also reports the client's stream
+// error); and a result of type <-chan T, iter.Seq[T] or iter.Seq2[T, error]
+// makes the method a server-to-client stream. Returning an *Error sends its
+// text to the client. The signature is inspected once, here.
+func (s *Server) Register(name string, fn any) error {
+	m, err := newMethod(name, fn)
+	if err != nil {
+		return err
+	}
+	return s.add(m)
+}
+
+// RegisterMethods registers every exported method of receiver under its Go
+// name, as Register does for each.
+func (s *Server) RegisterMethods(receiver any) error {
+	ms, err := methodsOf(receiver)
+	if err != nil {
+		return err
+	}
+	return s.add(ms...)
+}
+
+func (s *Server) add(ms ...*method) error {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	old := *s.methods.Load()
+	next := make(methodTable, len(old)+len(ms))
+	for k, v := range old {
+		next[k] = v
+	}
+	for _, m := range ms {
+		key := methodKey(m.name)
+		if _, dup := next[key]; dup {
+			return fmt.Errorf("hub: method %q is already registered", m.name)
+		}
+		next[key] = m
+	}
+	s.methods.Store(&next)
+	return nil
+}
+
+func (s *Server) lookup(name string) *method {
+	return (*s.methods.Load())[methodKey(name)]
+}
+
+// Clients returns the hub-wide send targets, for use outside hub methods,
+// e.g. in an HTTP handler after a database write.
+func (s *Server) Clients() *Clients { return s.clients }
+
+// Groups returns the hub's group manager.
+func (s *Server) Groups() *Groups { return s.groups }
+
+type userIDKey struct{}
+
+// ServeHTTP serves negotiate and the connection endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Authenticate != nil && r.Method != http.MethodOptions {
+		user, err := s.cfg.Authenticate(r)
+		if err != nil {
+			// An empty body: the official client reports its standard text.
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), userIDKey{}, user))
+	}
+	s.conns.ServeHTTP(w, r)
+}
+
+// Shutdown closes the hub gracefully: it stops accepting connections, sends
+// every connected client a Close message that allows it to reconnect (to
+// another server), and waits until the connections have ended or ctx is
+// done. It then releases the backplane subscription and, when the Server
+// owns it, the backplane.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	for _, c := range s.local.all() {
+		c.closeWithMessage("", true, nil)
+	}
+	err := s.conns.Shutdown(ctx)
+	s.release()
+	return err
+}
+
+// Close ends every connection at once and releases the Server's resources.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	err := s.conns.Close()
+	s.release()
+	return err
+}
+
+func (s *Server) release() {
+	_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+	s.closeBackplane()
+}
+
+func (s *Server) closeBackplane() {
+	if s.ownsBP {
+		_ = s.bp.Close()
+	}
+}
+
+// app adapts Server to connection.App without exporting Connect.
+type app Server
+
+func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
+	s := (*Server)(a)
+	if s.closing.Load() {
+		return nil, ErrServerClosed
+	}
+	user, _ := c.Request().Context().Value(userIDKey{}).(string)
+	return newHubConn(s, c, user), nil
+}
+
+func (s *Server) codecFor(name string) (int, protocol.Codec) {
+	for i, c := range s.codecs {
+		if c.Name() == name {
+			return i, c
+		}
+	}
+	return -1, nil
+}
+
+var errClientClosed = errors.New("hub: client sent Close")
