@@ -23,8 +23,10 @@
 // therefore the application's to express: once the Authorizer denies,
 // the next call or join of a connected user fails, without waiting for
 // the token to expire. A denied connect answers 403 Forbidden; a denied
-// call completes with an error, like ASP.NET Core's "Failed to invoke
-// '...' because user is unauthorized". Any error denies, but only one
+// call or join fails with "HubException: Access denied", what an ASP.NET
+// Core hub that checks permissions itself sends, and the connection stays
+// up. The hub also asks again, every 30 s by default, whether each
+// connection may stay in each of its groups. Any error denies, but only one
 // wrapping ErrForbidden is a decision; others are failures of the
 // Authorizer. Identity.Expires lets the server close a connection whose
 // token has expired.

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -157,3 +158,11 @@ func forEachCodec(t *testing.T, f func(t *testing.T, codec protocol.Codec)) {
 		t.Run(codec.Name(), func(t *testing.T) { f(t, codec) })
 	}
 }
+
+// userFromQuery authenticates the user named by ?user=, for tests.
+var userFromQuery = auth.AuthenticatorFunc(func(r *http.Request) (*auth.Identity, error) {
+	if u := r.URL.Query().Get("user"); u != "" {
+		return &auth.Identity{UserID: u}, nil
+	}
+	return nil, auth.ErrNoToken
+})

@@ -2,9 +2,11 @@ package hub
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/backplane"
 	"github.com/listhub/listhub/hub/connection"
 )
@@ -40,6 +42,15 @@ type Config struct {
 	// buffered before the connection's reader waits. Default 10.
 	StreamBufferCapacity int
 
+	// StatefulReconnectBufferSize bounds, in bytes, the messages kept for a
+	// client with stateful reconnect until it acknowledges them. Hub methods
+	// sending to such a client wait while it is full; messages from the
+	// backplane never wait and close the connection only when the buffer
+	// reaches twice this size or Connection.MaxQueueBytes, whichever is
+	// larger. Default 100,000, as on ASP.NET Core. Stateful reconnect itself
+	// is enabled with Connection.AllowStatefulReconnects.
+	StatefulReconnectBufferSize int
+
 	// Backplane carries every message sent to a group, user, connection or
 	// all clients, so that several servers can share them. Default: an
 	// in-memory backplane owned and closed by the Server.
@@ -48,10 +59,43 @@ type Config struct {
 	// several hubs can share one backplane. Default "listhub:".
 	ChannelPrefix string
 
-	// Authenticate identifies the user of a negotiate or connect request. A
-	// non-nil error answers 401 with an empty body. nil means anonymous
-	// connections with an empty user id.
-	Authenticate func(r *http.Request) (userID string, err error)
+	// Authenticator identifies the user of every request of a connection
+	// (negotiate, WebSocket upgrade, SSE, polls, POSTs). An error answers 401
+	// with an empty body, which the official clients report as
+	// "Unauthorized". nil means anonymous connections with an empty user id.
+	Authenticator auth.Authenticator
+	// Authorizer is consulted, never cached, on every new connection
+	// (denied: 403), every hub method call (denied: the call fails with
+	// "HubException: Access denied") and every group join (denied: Add
+	// returns ErrAccessDenied). nil allows everything.
+	Authorizer auth.Authorizer
+	// AuthorizationRecheckInterval is how often each connection's right to
+	// stay connected and to stay in each of its groups is asked again, so a
+	// revoked user stops receiving a group's messages even if it makes no
+	// call. Default 30 s. Groups.RemoveUser revokes at once.
+	AuthorizationRecheckInterval time.Duration
+	// CloseOnAuthenticationExpiration closes a connection when its
+	// identity's Expires has passed, with a Close that allows reconnecting
+	// (the client then authenticates again), like ASP.NET Core's option of
+	// the same name. Default false.
+	CloseOnAuthenticationExpiration bool
+
+	// CallsPerSecond limits each user's hub method calls on this node with a
+	// token bucket (anonymous connections each have their own). A call over
+	// the limit fails with "HubException: Rate limit exceeded." and the
+	// connection stays up. Default 0: unlimited.
+	CallsPerSecond float64
+	// CallBurst is the token bucket's size. Default: CallsPerSecond rounded
+	// up, at least 1.
+	CallBurst int
+	// MaxConnectionsPerUser and MaxConnectionsPerIP limit the connections of
+	// one user and of one client IP on this node; a connection over the
+	// limit is refused with 429 Too Many Requests. Default 0: unlimited.
+	MaxConnectionsPerUser int
+	MaxConnectionsPerIP   int
+	// ClientIP tells the client's IP for MaxConnectionsPerIP. Default: the
+	// host of the request's RemoteAddr (set it behind a trusted proxy).
+	ClientIP func(r *http.Request) string
 
 	// OnConnected runs after a client's handshake. An error closes the
 	// connection with "Connection closed with an error.".
@@ -71,6 +115,9 @@ const (
 	DefaultHandshakeTimeout      = 15 * time.Second
 	DefaultStreamBufferCapacity  = 10
 	DefaultChannelPrefix         = "listhub:"
+
+	DefaultStatefulReconnectBufferSize  = 100_000
+	DefaultAuthorizationRecheckInterval = 30 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -91,6 +138,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StreamBufferCapacity <= 0 {
 		c.StreamBufferCapacity = DefaultStreamBufferCapacity
+	}
+	if c.StatefulReconnectBufferSize <= 0 {
+		c.StatefulReconnectBufferSize = DefaultStatefulReconnectBufferSize
+	}
+	if c.AuthorizationRecheckInterval <= 0 {
+		c.AuthorizationRecheckInterval = DefaultAuthorizationRecheckInterval
+	}
+	if c.CallsPerSecond > 0 && c.CallBurst <= 0 {
+		c.CallBurst = max(1, int(math.Ceil(c.CallsPerSecond)))
 	}
 	if c.ChannelPrefix == "" {
 		c.ChannelPrefix = DefaultChannelPrefix

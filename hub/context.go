@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/hub/connection"
 )
 
@@ -20,9 +21,14 @@ type Context struct {
 // clients and Clients.Client use to address it.
 func (c *Context) ConnectionID() string { return c.conn.id }
 
-// UserID returns the caller's user id from Config.Authenticate, or "" for an
-// anonymous connection.
+// UserID returns the caller's user id from Config.Authenticator, or "" for
+// an anonymous connection.
 func (c *Context) UserID() string { return c.conn.userID }
+
+// Identity returns the caller's identity from Config.Authenticator, or nil
+// for an anonymous connection. It is also in the context:
+// auth.IdentityFrom(c).
+func (c *Context) Identity() *auth.Identity { return c.conn.identity }
 
 // Request returns the HTTP request that opened the caller's transport (for
 // WebSockets, the upgrade request). Its headers, query and cookies can be

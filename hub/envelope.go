@@ -14,6 +14,7 @@ import (
 //	message:     'M' uvarint(n) n×(uvarint(len) excludedConnID) uvarint(k) k×(codecIndex uint32(len) bytes)
 //	group add:   'A' uvarint(len) connID group
 //	group remove 'R' uvarint(len) connID group
+//	user leave   'U' uvarint(len) userID group
 //
 // Codec indexes are positions in Server.codecs (0 JSON, 1 MessagePack); all
 // nodes of one deployment run the same listhub version.
@@ -21,6 +22,7 @@ const (
 	envMessage     byte = 'M'
 	envGroupAdd    byte = 'A'
 	envGroupRemove byte = 'R'
+	envUserLeave   byte = 'U' // every connection of a user leaves a group
 )
 
 var errBadEnvelope = errors.New("hub: malformed backplane payload")
@@ -117,7 +119,7 @@ func appendGroupEnvelope(dst []byte, kind byte, connID, group string) []byte {
 }
 
 func parseGroupEnvelope(p []byte) (kind byte, connID, group string, err error) {
-	if len(p) == 0 || (p[0] != envGroupAdd && p[0] != envGroupRemove) {
+	if len(p) == 0 || (p[0] != envGroupAdd && p[0] != envGroupRemove && p[0] != envUserLeave) {
 		return 0, "", "", errBadEnvelope
 	}
 	l, k := binary.Uvarint(p[1:])

@@ -11,9 +11,14 @@ import (
 // Config.EnableDetailedErrors is on.
 type Error struct {
 	Message string
+	cause   error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the error this one stands for, if any (ErrAccessDenied
+// stands for auth.ErrForbidden).
+func (e *Error) Unwrap() error { return e.cause }
 
 // TypeName implements TypeNamer: the client sees "HubException: <message>".
 func (e *Error) TypeName() string { return "HubException" }

@@ -177,7 +177,7 @@ func TestClientResults(t *testing.T) {
 }
 
 func TestTargetsAndGroups(t *testing.T) {
-	s, url := testServer(t, Config{Authenticate: nil}, func(s *Server) {
+	s, url := testServer(t, Config{}, func(s *Server) {
 		require.NoError(t, s.Register("Join", func(c *Context, g string) error { return c.Groups().Add(c, c.ConnectionID(), g) }))
 		require.NoError(t, s.Register("Leave", func(c *Context, g string) error { return c.Groups().Remove(c, c.ConnectionID(), g) }))
 		require.NoError(t, s.Register("Others", func(c *Context, g string) error {
@@ -219,12 +219,7 @@ func TestTargetsAndGroups(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
-	s, url := testServer(t, Config{Authenticate: func(r *http.Request) (string, error) {
-		if u := r.URL.Query().Get("user"); u != "" {
-			return u, nil
-		}
-		return "", errors.New("no user")
-	}}, nil)
+	s, url := testServer(t, Config{Authenticator: userFromQuery}, nil)
 	res, err := http.Post(url+"/negotiate?negotiateVersion=1", "text/plain", nil)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(res.Body)

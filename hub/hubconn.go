@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
@@ -18,19 +22,23 @@ import (
 // connection.Session. Receive runs on the transport's reader goroutine and
 // never waits for a hub method; methods run on their own goroutines.
 type hubConn struct {
-	srv    *Server
-	conn   *connection.Conn
-	id     string
-	userID string
-	ctx    context.Context // ends when the connection does
-	cancel context.CancelFunc
-	hctx   *Context // the connection-wide Context for hooks
+	srv      *Server
+	conn     *connection.Conn
+	id       string
+	userID   string
+	identity *auth.Identity // nil for anonymous connections
+	ip       string
+	limiter  *rate.Limiter   // the user's call rate, nil when unlimited
+	ctx      context.Context // ends when the connection does
+	cancel   context.CancelFunc
+	hctx     *Context // the connection-wide Context for hooks
 
 	// Set once by the handshake, on the reader goroutine, before the
 	// connection is registered or any method runs.
 	codec      protocol.Codec
 	codecIndex int
 	binary     bool
+	replay     *replay // non-nil when stateful reconnect is on
 
 	// Reader goroutine only.
 	pending []byte             // an incomplete message awaiting more bytes
@@ -41,7 +49,10 @@ type hubConn struct {
 	lastRecv   atomic.Int64 // unix nanos of the last data received
 	timeoutArm atomic.Bool  // the client's first Ping arms the client timeout
 	closing    atomic.Bool
-	handshaken atomic.Bool // set by the reader, read by Tick and Closed
+	// Authorization rechecks (authz.go).
+	lastRecheck atomic.Int64
+	rechecking  atomic.Bool
+	handshaken  atomic.Bool // set by the reader, read by Tick and Closed
 
 	mu       sync.Mutex
 	queue    []*call // ordinary invocations waiting for a worker
@@ -54,19 +65,26 @@ type hubConn struct {
 	items    map[string]any
 }
 
-func newHubConn(s *Server, c *connection.Conn, userID string) *hubConn {
-	ctx, cancel := context.WithCancel(context.Background())
+func newHubConn(s *Server, c *connection.Conn, id *auth.Identity, ip string) *hubConn {
+	base := context.Background()
+	if id != nil {
+		base = auth.WithIdentity(base, id)
+	}
+	ctx, cancel := context.WithCancel(base)
 	h := &hubConn{
-		srv:     s,
-		conn:    c,
-		id:      c.ID(),
-		userID:  userID,
-		ctx:     ctx,
-		cancel:  cancel,
-		created: time.Now(),
+		srv:      s,
+		conn:     c,
+		id:       c.ID(),
+		userID:   userIDOf(id),
+		identity: id,
+		ip:       ip,
+		ctx:      ctx,
+		cancel:   cancel,
+		created:  time.Now(),
 	}
 	h.hctx = &Context{Context: ctx, conn: h}
 	h.lastRecv.Store(h.created.UnixNano())
+	h.lastRecheck.Store(h.created.UnixNano())
 	return h
 }
 
@@ -140,6 +158,9 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	// succeeded, so a group add right after it finds the connection. Like
 	// ASP.NET Core, a successful response already uses the protocol's frame
 	// type (binary for MessagePack).
+	if rc, ok := any(h.conn).(interface{ StatefulReconnect() bool }); ok && req.Version >= 2 && rc.StatefulReconnect() && h.conn.Transport() == connection.WebSockets { // TEMP
+		h.replay = newReplay(cfg.StatefulReconnectBufferSize, cmp.Or(cfg.Connection.MaxQueueBytes, connection.DefaultMaxQueueBytes))
+	}
 	h.handshaken.Store(true)
 	h.lastPing.Store(time.Now().UnixNano())
 	err = h.srv.local.add(h.ctx, h, func() error {
@@ -150,6 +171,9 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 		h.closing.Store(true)
 		h.conn.Abort(err)
 		return 0, err
+	}
+	if h.replay != nil {
+		any(h.conn).(interface{ EnableReconnect() }).EnableReconnect() // TEMP
 	}
 	if cfg.OnConnected != nil {
 		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
@@ -171,6 +195,9 @@ func (h *hubConn) failHandshake(text string) error {
 }
 
 func (h *hubConn) dispatch(m protocol.Message) {
+	if h.replay != nil && !h.replay.received(m.Type()) {
+		return // a message replayed after a reconnect that we already had
+	}
 	switch m := m.(type) {
 	case *protocol.Invocation:
 		h.invoke(m.InvocationID, m.Target, m.Arguments, m.StreamIDs, false)
@@ -197,18 +224,42 @@ func (h *hubConn) dispatch(m protocol.Message) {
 			cause = &Error{Message: m.Error}
 		}
 		h.closeWithMessage("", false, cause)
+	case *protocol.Ack:
+		if h.replay != nil {
+			h.replay.ack(m.SequenceID)
+		}
+	case *protocol.Sequence:
+		if h.replay != nil {
+			if err := h.replay.sequence(m.SequenceID); err != nil {
+				h.closeWithMessage(errorMessage("Connection closed with an error.", WithTypeName("InvalidDataException", err), h.srv.cfg.EnableDetailedErrors), true, err)
+			}
+		}
 	}
-	// Ack and Sequence belong to stateful reconnect, which this connection
-	// did not negotiate; like the official server, ignore them.
+	// Without stateful reconnect, Ack and Sequence are ignored as on the
+	// official server.
 }
 
-// send encodes m with the connection's protocol and queues it.
+// send encodes m with the connection's protocol and queues it. With
+// stateful reconnect it may wait for the client's Acks (see replay.write).
 func (h *hubConn) send(m protocol.Message) error {
 	b, err := h.codec.AppendMessage(nil, m)
 	if err != nil {
 		return err
 	}
-	return h.conn.Write(b, h.binary)
+	return h.write(b, m.Type().Trackable(), true)
+}
+
+// write queues an encoded frame; every frame for this connection after the
+// handshake goes through here so stateful reconnect can number and keep it.
+func (h *hubConn) write(frame []byte, trackable, mayWait bool) error {
+	if h.replay == nil {
+		return h.conn.Write(frame, h.binary)
+	}
+	err := h.replay.write(h, frame, trackable, mayWait)
+	if errors.Is(err, errReplayOverflow) {
+		h.conn.Abort(err)
+	}
+	return err
 }
 
 // deliver queues a backplane message for this connection unless excluded.
@@ -218,7 +269,7 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 	if frame == nil || (env.nExcept > 0 && env.excludes(h.id)) {
 		return
 	}
-	if err := h.conn.Write(frame, h.binary); err != nil && errors.Is(err, connection.ErrQueueFull) {
+	if err := h.write(frame, true, false); err != nil && errors.Is(err, connection.ErrQueueFull) {
 		h.srv.cfg.Logger.Info("hub: closing a slow connection", "connection", h.id)
 	}
 }
@@ -248,6 +299,7 @@ func (h *hubConn) Tick(now time.Time) {
 		}
 		return
 	}
+	h.recheck(now)
 	if h.timeoutArm.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
 		err := WithTypeName("OperationCanceledException", errors.New("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."))
 		h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), true, err)
@@ -255,7 +307,14 @@ func (h *hubConn) Tick(now time.Time) {
 	}
 	if h.conn.Transport() != connection.LongPolling && now.Sub(time.Unix(0, h.lastPing.Load())) >= cfg.KeepAliveInterval {
 		h.lastPing.Store(now.UnixNano())
-		_ = h.conn.Write(h.srv.pings[h.codecIndex], h.binary)
+		_ = h.write(h.srv.pings[h.codecIndex], false, false)
+	}
+	if h.replay != nil {
+		if seq, ok := h.replay.ackDue(); ok {
+			if b, err := h.codec.AppendMessage(nil, &protocol.Ack{SequenceID: seq}); err == nil {
+				_ = h.write(b, false, false)
+			}
+		}
 	}
 }
 
@@ -264,6 +323,9 @@ func (h *hubConn) Tick(now time.Time) {
 func (h *hubConn) Closed(err error) {
 	h.closing.Store(true)
 	h.cancel()
+	if h.replay != nil {
+		h.replay.end()
+	}
 	h.mu.Lock()
 	uploads := h.uploads
 	h.uploads = nil
@@ -274,6 +336,7 @@ func (h *hubConn) Closed(err error) {
 	for _, u := range uploads {
 		u.complete(errConnectionClosed)
 	}
+	h.srv.local.releaseConn(h)
 	for id, ch := range results {
 		ch <- &protocol.Completion{InvocationID: id, Error: fmt.Sprintf("Connection '%s' disconnected.", h.id)}
 	}
@@ -284,6 +347,21 @@ func (h *hubConn) Closed(err error) {
 		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(h.hctx, err); return nil })
 	}
 	h.srv.local.remove(h)
+}
+
+// Detached implements connection.Resumer: the WebSocket was lost and the
+// client may come back with stateful reconnect.
+func (h *hubConn) Detached(err error) {
+	if h.replay != nil {
+		h.replay.detach()
+	}
+}
+
+// Resumed implements connection.Resumer: send Sequence and replay.
+func (h *hubConn) Resumed() {
+	if h.replay != nil {
+		h.replay.resume(h)
+	}
 }
 
 func (h *hubConn) addGroup(name string) bool {

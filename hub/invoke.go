@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -27,6 +28,14 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	m := h.srv.lookup(target)
 	if m == nil {
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", target), &Error{Message: "Method does not exist."}, detailed))
+		return
+	}
+	if h.limiter != nil && !h.limiter.Allow() {
+		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), errRateLimited, detailed))
+		return
+	}
+	if err := h.srv.authorize(h.ctx, h.identity, auth.Action{Kind: auth.Invoke, Method: m.name, Args: args}); err != nil {
+		h.fail(id, errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", m.name), ErrAccessDenied, detailed))
 		return
 	}
 	switch {
@@ -174,7 +183,7 @@ func (h *hubConn) run(c *call) {
 		h.fail(c.id, errorMessage(prefix, err, detailed))
 		return
 	}
-	_ = h.conn.Write(b, h.binary)
+	_ = h.write(b, true, true)
 }
 
 // finish forgets the call and completes its upload streams.

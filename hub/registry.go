@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	"github.com/listhub/listhub/auth"
 )
 
 // registry is this node's view of its own connections: by id, by user and by
@@ -17,6 +19,8 @@ type registry struct {
 	conns  map[string]*hubConn
 	users  map[string]map[*hubConn]struct{}
 	groups map[string]map[*hubConn]struct{}
+
+	limits limits
 
 	// subMu serializes membership changes together with the backplane
 	// subscriptions they cause, so reference counts and subscriptions agree.
@@ -94,6 +98,9 @@ func (r *registry) remove(h *hubConn) {
 }
 
 func (r *registry) join(ctx context.Context, h *hubConn, group string) error {
+	if err := r.srv.authorize(ctx, h.identity, auth.Action{Kind: auth.JoinGroup, Group: group}); err != nil {
+		return ErrAccessDenied
+	}
 	r.subMu.Lock()
 	defer r.subMu.Unlock()
 	r.mu.Lock()
@@ -129,6 +136,16 @@ func (r *registry) get(id string) *hubConn {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.conns[id]
+}
+
+func (r *registry) userConns(userID string) []*hubConn {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*hubConn, 0, len(r.users[userID]))
+	for h := range r.users[userID] {
+		out = append(out, h)
+	}
+	return out
 }
 
 func (r *registry) all() []*hubConn {
@@ -184,20 +201,31 @@ func (r *registry) receive(channel string, payload []byte) {
 // local connection's channel. It runs on its own goroutine because a
 // Receiver must not call back into the backplane.
 func (r *registry) receiveGroupCommand(payload []byte) {
-	kind, connID, group, err := parseGroupEnvelope(payload)
+	kind, id, group, err := parseGroupEnvelope(payload)
 	if err != nil {
 		return
 	}
-	h := r.get(connID)
-	if h == nil {
+	var targets []*hubConn
+	r.mu.RLock()
+	if kind == envUserLeave {
+		for h := range r.users[id] {
+			targets = append(targets, h)
+		}
+	} else if h := r.conns[id]; h != nil {
+		targets = append(targets, h)
+	}
+	r.mu.RUnlock()
+	if len(targets) == 0 {
 		return
 	}
 	go func() {
 		ctx := context.Background()
-		if kind == envGroupAdd {
-			_ = r.join(ctx, h, group)
-		} else {
-			_ = r.leave(ctx, h, group)
+		for _, h := range targets {
+			if kind == envGroupAdd {
+				_ = r.join(ctx, h, group)
+			} else {
+				_ = r.leave(ctx, h, group)
+			}
 		}
 	}()
 }

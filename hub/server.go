@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/backplane"
 	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
@@ -140,20 +141,13 @@ func (s *Server) Clients() *Clients { return s.clients }
 // Groups returns the hub's group manager.
 func (s *Server) Groups() *Groups { return s.groups }
 
-type userIDKey struct{}
-
-// ServeHTTP serves negotiate and the connection endpoint.
+// ServeHTTP serves negotiate and the connection endpoint. Every request is
+// authenticated (Config.Authenticator); requests that create a connection
+// are also authorized and counted against the connection limits.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Authenticate != nil && r.Method != http.MethodOptions {
-		user, err := s.cfg.Authenticate(r)
-		if err != nil {
-			// An empty body: the official client reports its standard text.
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		r = r.WithContext(context.WithValue(r.Context(), userIDKey{}, user))
+	if r = s.admit(w, r); r != nil {
+		s.conns.ServeHTTP(w, r)
 	}
-	s.conns.ServeHTTP(w, r)
 }
 
 // Shutdown closes the hub gracefully: it stops accepting connections, sends
@@ -198,8 +192,16 @@ func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
 	if s.closing.Load() {
 		return nil, ErrServerClosed
 	}
-	user, _ := c.Request().Context().Value(userIDKey{}).(string)
-	return newHubConn(s, c, user), nil
+	req := c.Request()
+	id, _ := auth.IdentityFrom(req.Context())
+	if err := s.authorize(req.Context(), id, auth.Action{Kind: auth.Connect}); err != nil {
+		return nil, err
+	}
+	h := newHubConn(s, c, id, s.clientIP(req))
+	if !s.local.admitConn(h) {
+		return nil, errTooManyConnections
+	}
+	return h, nil
 }
 
 func (s *Server) codecFor(name string) (int, protocol.Codec) {
@@ -211,4 +213,4 @@ func (s *Server) codecFor(name string) (int, protocol.Codec) {
 	return -1, nil
 }
 
-var errClientClosed = errors.New("hub: client sent Close")
+var errTooManyConnections = errors.New("hub: too many connections")

@@ -155,7 +155,7 @@ func (h *hubConn) stream(c *call, out reflect.Value) {
 			streamErr = err
 			return false
 		}
-		return h.conn.Write(b, h.binary) == nil
+		return h.write(b, true, true) == nil
 	}
 	switch c.m.result {
 	case streamChan:

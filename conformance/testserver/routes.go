@@ -92,7 +92,7 @@ func newTestApp(logger *slog.Logger) (*testApp, error) {
 		}
 	}
 	cfg = hubConfig(all)
-	cfg.Authenticate = a.jwt.authenticate
+	cfg.Authenticator = a.jwt
 	if a.authorized, err = newHub(cfg, authorizedHub{}); err != nil {
 		return nil, fmt.Errorf("/authorizedhub: %w", err)
 	}

@@ -1,0 +1,167 @@
+package hub
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/listhub/listhub/protocol"
+)
+
+// replay is the stateful-reconnect state of one connection (protocol notes
+// §6): the sequence numbers of the trackable messages (types 1 to 5) sent
+// and received, and the serialized bytes of every message sent but not yet
+// acknowledged, to be sent again after the client reconnects.
+type replay struct {
+	mu   sync.Mutex
+	cond *sync.Cond // signalled when an Ack frees room or the connection ends
+
+	limit int // StatefulReconnectBufferSize
+	hard  int // beyond this, a write that must not wait closes the connection
+
+	sent    uint64    // sequence id of the last trackable message sent
+	pending []sentMsg // unacknowledged, in order
+	bytes   int       // total size of pending
+	ended   bool
+
+	next     uint64 // sequence id expected for the next incoming message
+	latest   uint64 // highest incoming sequence id processed
+	ackedOut uint64 // the latest value we acknowledged
+	detached bool
+}
+
+type sentMsg struct {
+	seq   uint64
+	frame []byte
+}
+
+// errReplayOverflow closes a connection whose unacknowledged messages
+// outgrew the hard limit while it could not be made to wait.
+var errReplayOverflow = errors.New("hub: stateful reconnect buffer overflow (client does not acknowledge)")
+
+func newReplay(limit, hard int) *replay {
+	r := &replay{limit: limit, hard: max(hard, 2*limit), next: 1}
+	r.cond = sync.NewCond(&r.mu)
+	return r
+}
+
+// write numbers and buffers a trackable frame and queues it on the
+// connection, under one lock so sequence ids follow queue order. Writers
+// that may wait (hub methods, streams, completions) wait while the buffer is
+// over its limit, as on ASP.NET Core; deliveries from the backplane never
+// wait and overflow only at the hard limit.
+func (r *replay) write(h *hubConn, frame []byte, trackable, mayWait bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if trackable {
+		for mayWait && r.bytes >= r.limit && !r.ended {
+			r.cond.Wait()
+		}
+		if r.ended {
+			return errConnectionClosed
+		}
+		if r.bytes+len(frame) > r.hard {
+			return errReplayOverflow
+		}
+		r.sent++
+		r.pending = append(r.pending, sentMsg{seq: r.sent, frame: frame})
+		r.bytes += len(frame)
+	}
+	if r.detached {
+		return nil // kept for the replay; the transport is gone for now
+	}
+	return h.conn.Write(frame, h.binary)
+}
+
+// ack drops the messages the client has acknowledged.
+func (r *replay) ack(seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for n < len(r.pending) && r.pending[n].seq <= seq {
+		r.bytes -= len(r.pending[n].frame)
+		r.pending[n] = sentMsg{}
+		n++
+	}
+	if n > 0 {
+		r.pending = r.pending[n:]
+		r.cond.Broadcast()
+	}
+}
+
+// received applies the receive-side numbering to an incoming message and
+// reports whether it is new (true) or a replayed duplicate to drop.
+func (r *replay) received(t protocol.MessageType) bool {
+	if !t.Trackable() {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.next
+	r.next++
+	if id <= r.latest {
+		return false
+	}
+	r.latest = id
+	return true
+}
+
+// sequence handles the client's Sequence after a reconnect.
+func (r *replay) sequence(seq uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if seq > r.next {
+		return errors.New("Sequence ID greater than amount of messages we've received.") //nolint:staticcheck // the official text
+	}
+	r.next = seq
+	return nil
+}
+
+// ackDue returns the sequence id to acknowledge, if it advanced since the
+// last Ack; the heartbeat sends at most one Ack a second.
+func (r *replay) ackDue() (uint64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.detached || r.latest == r.ackedOut {
+		return 0, false
+	}
+	r.ackedOut = r.latest
+	return r.latest, true
+}
+
+func (r *replay) detach() {
+	r.mu.Lock()
+	r.detached = true
+	r.mu.Unlock()
+}
+
+// resume sends Sequence and then every unacknowledged message again, before
+// anything written after it.
+func (r *replay) resume(h *hubConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.detached = false
+	first := r.sent + 1
+	if len(r.pending) > 0 {
+		first = r.pending[0].seq
+	}
+	seq, err := h.codec.AppendMessage(nil, &protocol.Sequence{SequenceID: first})
+	if err != nil {
+		return
+	}
+	if h.conn.Write(seq, h.binary) != nil {
+		return
+	}
+	for _, m := range r.pending {
+		if h.conn.Write(m.frame, h.binary) != nil {
+			return
+		}
+	}
+}
+
+// end releases every waiting writer.
+func (r *replay) end() {
+	r.mu.Lock()
+	r.ended = true
+	r.cond.Broadcast()
+	r.mu.Unlock()
+}
