@@ -18,7 +18,7 @@ import (
 
 // testServer runs a hub on httptest with short timeouts; setup registers
 // methods.
-func testServer(t *testing.T, cfg Config, setup func(s *Server)) (*Server, string) {
+func testServer(t testing.TB, cfg Config, setup func(s *Server)) (*Server, string) {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
@@ -42,7 +42,7 @@ func testServer(t *testing.T, cfg Config, setup func(s *Server)) (*Server, strin
 // testClient is a minimal hub client on a raw WebSocket, speaking our own
 // codecs; the official client is exercised by the conformance suite.
 type testClient struct {
-	t     *testing.T
+	t     testing.TB
 	ws    *websocket.Conn
 	codec protocol.Codec
 	id    string
@@ -51,7 +51,7 @@ type testClient struct {
 	next  int
 }
 
-func dial(t *testing.T, url string, codec protocol.Codec) *testClient {
+func dial(t testing.TB, url string, codec protocol.Codec) *testClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -162,14 +163,11 @@ func (h *hubConn) run(c *call) {
 	prefix := fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", c.m.name)
 	detailed := h.srv.cfg.EnableDetailedErrors
 	if err != nil {
-		h.fail(c.id, errorMessage(prefix, err, detailed))
+		h.complete(c, &protocol.Completion{Error: errorMessage(prefix, err, detailed)})
 		return
 	}
 	if c.m.streaming() {
 		h.stream(c, out)
-		return
-	}
-	if c.id == "" {
 		return
 	}
 	var result any
@@ -178,17 +176,41 @@ func (h *hubConn) run(c *call) {
 	}
 	// The official server answers every successful call with a result,
 	// null for void methods.
-	b, err := h.codec.AppendMessage(nil, &protocol.Completion{InvocationID: c.id, HasResult: true, Result: result})
-	if err != nil {
+	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
 		h.fail(c.id, errorMessage(prefix, err, detailed))
-		return
 	}
-	_ = h.write(b, true, true)
 }
 
-// finish forgets the call and completes its upload streams.
+var errEncoding = errors.New("hub: encoding")
+
+// complete sends the call's final Completion, after forgetting its id so
+// the client may reuse it as soon as it sees the Completion. A
+// non-blocking call gets nothing.
+func (h *hubConn) complete(c *call, comp *protocol.Completion) error {
+	h.forget(c)
+	if c.id == "" {
+		return nil
+	}
+	comp.InvocationID = c.id
+	b, err := h.codec.AppendMessage(nil, comp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errEncoding, err)
+	}
+	return h.write(b, true, true)
+}
+
+// finish ends the call: it cancels its context, forgets it and releases
+// its upload streams.
 func (h *hubConn) finish(c *call) {
 	c.cancel()
+	h.forget(c)
+	for _, u := range c.ups {
+		u.abandon()
+	}
+}
+
+// forget removes the call's id and upload streams; it is idempotent.
+func (h *hubConn) forget(c *call) {
 	h.mu.Lock()
 	if c.id != "" {
 		delete(h.active, c.id)
@@ -199,9 +221,6 @@ func (h *hubConn) finish(c *call) {
 		}
 	}
 	h.mu.Unlock()
-	for _, u := range c.ups {
-		u.abandon()
-	}
 }
 
 // fail sends an error Completion for a blocking invocation; a non-blocking

@@ -142,7 +142,7 @@ func (u *upload) abandon() { u.doneOnce.Do(func() { close(u.done) }) }
 func (h *hubConn) stream(c *call, out reflect.Value) {
 	detailed := h.srv.cfg.EnableDetailedErrors
 	if !out.IsValid() || out.IsNil() {
-		h.fail(c.id, fmt.Sprintf("The value returned by the streaming method '%s' is not a ChannelReader<> or IAsyncEnumerable<>.", c.m.name))
+		_ = h.complete(c, &protocol.Completion{Error: fmt.Sprintf("The value returned by the streaming method '%s' is not a ChannelReader<> or IAsyncEnumerable<>.", c.m.name)})
 		return
 	}
 	var streamErr error
@@ -183,8 +183,8 @@ func (h *hubConn) stream(c *call, out reflect.Value) {
 		}
 	}
 	if streamErr != nil {
-		h.fail(c.id, errorMessage("An error occurred on the server while streaming results.", streamErr, detailed))
+		_ = h.complete(c, &protocol.Completion{Error: errorMessage("An error occurred on the server while streaming results.", streamErr, detailed)})
 		return
 	}
-	_ = h.send(&protocol.Completion{InvocationID: c.id})
+	_ = h.complete(c, &protocol.Completion{})
 }
