@@ -158,7 +158,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	// succeeded, so a group add right after it finds the connection. Like
 	// ASP.NET Core, a successful response already uses the protocol's frame
 	// type (binary for MessagePack).
-	if rc, ok := any(h.conn).(interface{ StatefulReconnect() bool }); ok && req.Version >= 2 && rc.StatefulReconnect() && h.conn.Transport() == connection.WebSockets { // TEMP
+	if req.Version >= 2 && h.conn.StatefulReconnect() && h.conn.Transport() == connection.WebSockets {
 		h.replay = newReplay(cfg.StatefulReconnectBufferSize, cmp.Or(cfg.Connection.MaxQueueBytes, connection.DefaultMaxQueueBytes))
 	}
 	h.handshaken.Store(true)
@@ -173,7 +173,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 		return 0, err
 	}
 	if h.replay != nil {
-		any(h.conn).(interface{ EnableReconnect() }).EnableReconnect() // TEMP
+		h.conn.EnableReconnect()
 	}
 	if cfg.OnConnected != nil {
 		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
@@ -357,8 +357,10 @@ func (h *hubConn) Detached(err error) {
 	}
 }
 
-// Resumed implements connection.Resumer: send Sequence and replay.
+// Resumed implements connection.Resumer: send Sequence and replay. The
+// heartbeat did not run while detached, so the client timeout starts anew.
 func (h *hubConn) Resumed() {
+	h.lastRecv.Store(time.Now().UnixNano())
 	if h.replay != nil {
 		h.replay.resume(h)
 	}
@@ -393,6 +395,8 @@ func (h *hubConn) groupNames() iter.Seq[string] {
 	h.mu.Unlock()
 	return maps.Keys(names)
 }
+
+var _ connection.Resumer = (*hubConn)(nil)
 
 // safeHook runs an application hook, turning a panic into an error.
 func safeHook(f func() error) (err error) {

@@ -224,12 +224,15 @@ func (h *hubConn) forget(c *call) {
 }
 
 // fail sends an error Completion for a blocking invocation; a non-blocking
-// one gets nothing, as on the official server.
+// one gets nothing, as on the official server. It never waits for the
+// client's Acks: it runs on the reader, which must keep reading them.
 func (h *hubConn) fail(id, text string) {
 	if id == "" {
 		return
 	}
-	_ = h.send(&protocol.Completion{InvocationID: id, Error: text})
+	if b, err := h.codec.AppendMessage(nil, &protocol.Completion{InvocationID: id, Error: text}); err == nil {
+		_ = h.write(b, true, false)
+	}
 }
 
 // call invokes the method, turning a panic into an error. For streaming

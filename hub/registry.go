@@ -48,23 +48,36 @@ func (s *Server) channelGroup(name string) string { return s.cfg.ChannelPrefix +
 func (r *registry) add(ctx context.Context, h *hubConn, started func() error) error {
 	r.subMu.Lock()
 	defer r.subMu.Unlock()
-	if err := r.srv.bp.Subscribe(ctx, r.srv.channelConn(h.id), r.receive); err != nil {
-		return err
+	bp := r.srv.bp
+	// Subscribe before the client can learn it is connected, so nothing sent
+	// to its connection or user right after the handshake is lost.
+	channels := []string{r.srv.channelConn(h.id)}
+	r.mu.RLock()
+	firstOfUser := h.userID != "" && len(r.users[h.userID]) == 0
+	r.mu.RUnlock()
+	if firstOfUser {
+		channels = append(channels, r.srv.channelUser(h.userID))
+	}
+	undo := func(subscribed []string) {
+		for _, ch := range subscribed {
+			_ = bp.Unsubscribe(context.Background(), ch)
+		}
+	}
+	for i, ch := range channels {
+		if err := bp.Subscribe(ctx, ch, r.receive); err != nil {
+			undo(channels[:i])
+			return err
+		}
 	}
 	r.mu.Lock()
 	if err := started(); err != nil {
-		r.mu.Unlock()
-		_ = r.srv.bp.Unsubscribe(ctx, r.srv.channelConn(h.id))
+		r.mu.Unlock() // a delivery may hold a channel's lock and want r.mu
+		undo(channels)
 		return err
 	}
 	r.conns[h.id] = h
-	first := addMember(r.users, h.userID, h)
+	addMember(r.users, h.userID, h)
 	r.mu.Unlock()
-	if first && h.userID != "" {
-		if err := r.srv.bp.Subscribe(ctx, r.srv.channelUser(h.userID), r.receive); err != nil {
-			r.srv.cfg.Logger.Warn("hub: subscribing to a user channel failed", "user", h.userID, "err", err)
-		}
-	}
 	return nil
 }
 

@@ -19,9 +19,9 @@ import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 export const COMBOS = [
     ["WebSockets", "json"],
     ["WebSockets", "messagepack"],
-    // ["ServerSentEvents", "json"],
-    // ["LongPolling", "json"],
-    // ["LongPolling", "messagepack"],
+    ["ServerSentEvents", "json"],
+    ["LongPolling", "json"],
+    ["LongPolling", "messagepack"],
 ];
 
 /** The transports of COMBOS, each once. */

@@ -110,9 +110,7 @@ for (const combo of COMBOS) {
                     assert.equal(await c.invoke("Echo", "stateful"), "stateful");
                 });
 
-                it("stateful reconnect: a dropped WebSocket resumes the same connection", {
-                    todo: "hub/connection does not implement stateful reconnect yet (Options.AllowStatefulReconnects is only stored)",
-                }, async (t) => {
+                it("stateful reconnect: a dropped WebSocket resumes the same connection", async (t) => {
                     const closed = deferred();
                     const c = await connect(t, `${server.url}/testhub`, combo, {
                         configure: (b) => b.withStatefulReconnect(),
@@ -167,18 +165,38 @@ for (const combo of COMBOS) {
                 return { c, events };
             };
 
-            it("after a server timeout, reconnects with a new connection id", async (t) => {
-                const { c, events } = await reconnecting(t);
-                const first = c.connectionId;
-                assert.equal(await c.invoke("GetCallerConnectionId"), first);
+            // Long polling has inherent keep-alive: the client runs no server
+            // timeout there, so the server is made to close the connection
+            // instead, with a malformed message POSTed on the connection's own
+            // id (it answers with Close{error, allowReconnect: true}).
+            const inherentKeepAlive = transport === "LongPolling";
+            const dropConnection = async (c) => {
+                if (inherentKeepAlive) {
+                    const malformed = protocol === "json" ? "{\u001e" : new Uint8Array([0x01, 0xc1]);
+                    const res = await fetch(c.connection.transport._url, { method: "POST", body: malformed });
+                    assert.equal(res.status, 200);
+                    return;
+                }
                 // Force the client's server timeout; restore it for the new connection.
                 c.onreconnecting(() => {
                     c.serverTimeoutInMilliseconds = 30_000;
                 });
                 c.serverTimeoutInMilliseconds = 50;
                 await c.invoke("Echo", "rearm the timer");
+            };
+
+            const lost = inherentKeepAlive ? "after the server closes with allowReconnect" : "after a server timeout";
+            it(`${lost}, reconnects with a new connection id`, async (t) => {
+                const { c, events } = await reconnecting(t);
+                const first = c.connectionId;
+                assert.equal(await c.invoke("GetCallerConnectionId"), first);
+                await dropConnection(c);
                 const err = await within(events.reconnecting.promise, wait, "onreconnecting");
-                assert.equal(err?.message, "Server timeout elapsed without receiving a message from the server.");
+                if (inherentKeepAlive) {
+                    assert.match(err?.message, /^Server returned an error on close: Connection closed with an error\. InvalidDataException: /);
+                } else {
+                    assert.equal(err?.message, "Server timeout elapsed without receiving a message from the server.");
+                }
                 const id = await within(events.reconnected.promise, wait, "onreconnected");
                 assert.equal(typeof id, "string");
                 assert.notEqual(id, first);
@@ -206,17 +224,30 @@ for (const combo of COMBOS) {
                 const url = `${server.url}/redirect?numRedirects=0&baseUrl=${server.url}`;
                 const { c, events } = await reconnecting(t, url);
                 const n1 = await c.invoke("GetNumRedirects");
-                c.onreconnecting(() => {
-                    c.serverTimeoutInMilliseconds = 30_000;
-                });
-                c.serverTimeoutInMilliseconds = 50;
-                await c.invoke("Echo", "rearm the timer");
+                await dropConnection(c);
                 await within(events.reconnected.promise, wait, "onreconnected");
                 assert.ok((await c.invoke("GetNumRedirects")) > n1);
             });
         });
     });
 }
+
+describe("/testhub-nowebsockets (transport fallback)", () => {
+    // Without a transport option the client tries the listed transports in
+    // order, skipping those without the protocol's transfer format.
+    for (const [protocol, expected] of [["json", "ServerSentEvents"], ["messagepack", "LongPolling"]]) {
+        it(`${protocol} without a transport option runs over ${expected}`, async (t) => {
+            const c = await connect(t, `${server.url}/testhub-nowebsockets`, [undefined, protocol]);
+            assert.equal(await c.invoke("GetActiveTransportName"), expected);
+            assert.equal(await c.invoke("Echo", "fallback"), "fallback");
+        });
+    }
+
+    it("a WebSockets-only client cannot connect", async () => {
+        const c = builder(`${server.url}/testhub-nowebsockets`, ["WebSockets", "json"]).build();
+        await rejection(c.start());
+    });
+});
 
 describe("graceful shutdown", () => {
     for (const combo of COMBOS) {

@@ -56,14 +56,10 @@ func newTestApp(logger *slog.Logger) (*testApp, error) {
 		}
 	}()
 
-	available := availableTransports()
 	all := connection.WebSockets | connection.ServerSentEvents | connection.LongPolling
-	if missing := all &^ available; missing != 0 {
-		logger.Warn("transports not available in this build; endpoints serve the others", "missing", missing.String())
-	}
-	connOpts := func(want connection.Transport) connection.Options {
+	connOpts := func(transports connection.Transport) connection.Options {
 		return connection.Options{
-			Transports:     want & available,
+			Transports:     transports,
 			AllowedOrigins: []string{"*"},
 			Logger:         logger,
 		}
@@ -84,12 +80,10 @@ func newTestApp(logger *slog.Logger) (*testApp, error) {
 	if a.testHub, err = newHub(cfg, testHub{}); err != nil {
 		return nil, fmt.Errorf("/testhub: %w", err)
 	}
-	if nows := (connection.ServerSentEvents | connection.LongPolling) & available; nows != 0 {
-		cfg := hubConfig(nows)
-		cfg.OnConnected, cfg.OnDisconnected = a.testHubConnected, a.testHubDisconnected
-		if a.noWebSockets, err = newHub(cfg, testHub{}); err != nil {
-			return nil, fmt.Errorf("/testhub-nowebsockets: %w", err)
-		}
+	cfg = hubConfig(connection.ServerSentEvents | connection.LongPolling)
+	cfg.OnConnected, cfg.OnDisconnected = a.testHubConnected, a.testHubDisconnected
+	if a.noWebSockets, err = newHub(cfg, testHub{}); err != nil {
+		return nil, fmt.Errorf("/testhub-nowebsockets: %w", err)
 	}
 	cfg = hubConfig(all)
 	cfg.Authenticator = a.jwt
@@ -108,13 +102,11 @@ func newTestApp(logger *slog.Logger) (*testApp, error) {
 	}
 
 	a.endpoints = map[string]http.Handler{
-		"/testhub":       a.testHub,
-		"/authorizedhub": a.authorized,
-		"/uncreatable":   a.uncreatable,
-		"/echo":          a.echo,
-	}
-	if a.noWebSockets != nil {
-		a.endpoints["/testhub-nowebsockets"] = a.noWebSockets
+		"/testhub":              a.testHub,
+		"/testhub-nowebsockets": a.noWebSockets,
+		"/authorizedhub":        a.authorized,
+		"/uncreatable":          a.uncreatable,
+		"/echo":                 a.echo,
 	}
 	ok = true
 	return a, nil
@@ -132,21 +124,6 @@ func newHub(cfg hub.Config, methods any) (*hub.Server, error) {
 		}
 	}
 	return srv, nil
-}
-
-// availableTransports reports which transports the connection layer of this
-// build can serve, so that the endpoints enable all of them as soon as they
-// are implemented.
-func availableTransports() connection.Transport {
-	var have connection.Transport
-	for _, t := range []connection.Transport{connection.WebSockets, connection.ServerSentEvents, connection.LongPolling} {
-		srv, err := connection.NewServer(echoApp{}, connection.Options{Transports: t, Logger: slog.New(slog.DiscardHandler)})
-		if err == nil {
-			have |= t
-			_ = srv.Close()
-		}
-	}
-	return have
 }
 
 func (a *testApp) testHubConnected(c *hub.Context) error {

@@ -19,11 +19,14 @@ const (
 	stOpen                      // transport running
 	stClosing                   // graceful close requested: flush, then close the transport
 	stClosed                    // ended or aborted: nothing more is sent
+	stDetached                  // WebSocket lost, waiting for a stateful reconnect
 )
 
-// transport is what a Conn needs from the transport it runs on. The
-// transport's request goroutine reads and calls Conn.finish when reading
-// has ended; the Conn's writer calls send and close.
+// transport is what a Conn needs from a streaming transport (WebSocket,
+// Server-Sent Events). The transport's request goroutine calls Conn.finish
+// (or Conn.detach) when it has ended; the Conn's writer calls send and
+// close. Long polling has no transport value: its polls take queued units
+// themselves (longpolling.go).
 type transport interface {
 	// send writes one transport unit (one or more whole messages). It
 	// blocks until written or until abort.
@@ -54,13 +57,16 @@ type Conn struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	req *http.Request // set before the App sees the connection, then immutable
+	req      *http.Request // set before the App sees the connection, then immutable
+	stateful bool          // negotiate granted stateful reconnect; immutable
 
 	mu        sync.Mutex
 	state     connState
 	kind      Transport // set when a transport claims the connection
-	t         transport
+	t         transport // nil for long polling and while detached
+	lp        *longPoll // long polling's state, nil for other transports
 	session   Session
+	finished  bool // finish or abandon has run
 	queue     []unit
 	spare     []unit // the previous batch's backing array, reused
 	queued    int    // bytes queued or being written
@@ -74,20 +80,30 @@ type Conn struct {
 	sendStart atomic.Int64   // Server.now() when the current socket write began, 0 if none
 	inputDone atomic.Bool    // stop handing received data to the session
 
-	tickMu sync.Mutex // serializes Tick and Closed
+	// Stateful reconnect (reconnect.go), under mu.
+	resumable  bool         // EnableReconnect was called: a dropped WebSocket detaches
+	broken     bool         // the current WebSocket failed; its reader detaches
+	resuming   bool         // a new WebSocket is taking over
+	lastWS     *wsTransport // the latest WebSocket, which a reconnect replaces
+	detachedAt int64        // Server.now() when detached
+	detachErr  error        // why the WebSocket was lost
+
+	postMu sync.Mutex // serializes POSTed input (post.go)
+
+	tickMu sync.Mutex // serializes Tick, Closed, Detached and Resumed
 	ended  bool       // Closed has been called (under tickMu)
 }
 
 // newConn creates a connection for negotiate version v (v0: token == id)
-// and registers it.
-func (s *Server) newConn(version int) *Conn {
+// and registers it; stateful records that stateful reconnect was granted.
+func (s *Server) newConn(version int, stateful bool) *Conn {
 	id := newID()
 	token := id
 	if version > 0 {
 		token = newID()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{s: s, id: id, token: token, created: s.now(), ctx: ctx, cancel: cancel}
+	c := &Conn{s: s, id: id, token: token, created: s.now(), ctx: ctx, cancel: cancel, stateful: stateful}
 	c.writeLoop = c.drain
 	s.register(c)
 	return c
@@ -111,9 +127,11 @@ func (c *Conn) Transport() Transport {
 	return c.kind
 }
 
-// Request returns a clone of the request that opened the transport (the
-// WebSocket upgrade). Its headers, query and cookies stay readable for the
-// life of the connection; its context is Context().
+// Request returns a clone of the request that opened the transport: the
+// WebSocket upgrade, the Server-Sent Events GET or the first long poll
+// (later polls, POSTs and a stateful reconnect's WebSocket do not replace
+// it). Its headers, query, cookies and context values stay readable for
+// the life of the connection; its context ends with Context().
 func (c *Conn) Request() *http.Request { return c.req }
 
 // Context returns a context cancelled when the connection ends.
@@ -121,11 +139,19 @@ func (c *Conn) Context() context.Context { return c.ctx }
 
 // Close ends the connection gracefully and returns at once: further Writes
 // fail with ErrClosed, what is queued is still sent, then the transport is
-// closed (WebSocket close frame 1000) and the peer is given CloseTimeout
-// to answer. Session.Closed receives err (nil = normal end). Calls after
-// the first Close or Abort have no effect.
+// closed (WebSocket: close frame 1000 and CloseTimeout for the peer's
+// answer; Server-Sent Events: the response ends; long polling: the poll
+// after the last data is answered 204, or DisconnectTimeout passes without
+// one). A connection detached for a stateful reconnect has nothing to
+// flush to and ends at once. Session.Closed receives err (nil = normal
+// end). Calls after the first Close or Abort have no effect.
 func (c *Conn) Close(err error) {
 	c.mu.Lock()
+	if c.state == stDetached {
+		c.mu.Unlock()
+		c.Abort(err)
+		return
+	}
 	if c.state != stOpen {
 		c.mu.Unlock()
 		return
@@ -145,6 +171,11 @@ func (c *Conn) Close(err error) {
 // another reason was set first.
 func (c *Conn) Abort(err error) {
 	c.mu.Lock()
+	c.abortLocked(err)
+}
+
+// abortLocked is Abort with mu held; it releases mu.
+func (c *Conn) abortLocked(err error) {
 	if c.state == stClosed {
 		// Ending already; make sure nothing waits on the socket.
 		t := c.t
@@ -159,16 +190,24 @@ func (c *Conn) Abort(err error) {
 	c.state = stClosed
 	c.inputDone.Store(true)
 	c.dropQueue()
+	c.wakePoll()
 	t := c.t
+	// No request goroutine will notice and finish a long-polling or a
+	// detached connection, so finish it here, off the caller's goroutine
+	// (which may be inside Receive or Tick). Before its Session exists,
+	// the starting request finishes it instead.
+	orphan := c.session != nil && (prev == stDetached || c.lp != nil)
 	c.mu.Unlock()
 	switch {
 	case t != nil:
 		t.abort() // the transport's reader notices and finishes
+	case orphan:
+		go c.finish(nil, false)
 	case prev == stNew:
 		c.s.unregister(c)
 		c.cancel()
 	}
-	// stStarting without transport: the starting request notices.
+	// stStarting: the starting request notices.
 }
 
 // expire removes a negotiated connection that never started.
@@ -211,8 +250,8 @@ func (c *Conn) claim(kind Transport) (int, string) {
 	return 0, ""
 }
 
-// start attaches the accepted transport; false if the connection was
-// aborted meanwhile.
+// start attaches the accepted transport (nil for long polling, which then
+// gets its poll state); false if the connection was aborted meanwhile.
 func (c *Conn) start(t transport, req *http.Request) bool {
 	c.req = req
 	c.mu.Lock()
@@ -221,15 +260,35 @@ func (c *Conn) start(t transport, req *http.Request) bool {
 		return false
 	}
 	c.t = t
+	if ws, ok := t.(*wsTransport); ok {
+		c.lastWS = ws
+	}
+	if c.kind == LongPolling {
+		c.lp = &longPoll{idleSince: c.s.now()}
+	}
 	c.state = stOpen
 	return true
 }
 
-// setSession records the App's session; from now on Tick runs.
-func (c *Conn) setSession(sess Session) {
+// setSession records the App's session; from now on Tick runs. It reports
+// false when the connection was aborted while the App connected: the
+// caller then finishes it.
+func (c *Conn) setSession(sess Session) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.session = sess
+	return c.state != stClosed
+}
+
+// connectFailed ends a connection whose App.Connect failed; the caller
+// then closes its transport and calls abandon.
+func (c *Conn) connectFailed(err error) {
+	c.mu.Lock()
+	c.setReason(err)
+	c.state = stClosed
+	c.dropQueue()
 	c.mu.Unlock()
+	c.wg.Wait()
 }
 
 // receive hands data to the session unless input has stopped; a Receive
@@ -244,11 +303,17 @@ func (c *Conn) receive(sess Session, data []byte) {
 	}
 }
 
-// finish ends a started connection once its transport's reader is done;
-// readErr is why reading stopped (nil or a close error = clean). It runs
-// on the transport's request goroutine.
+// finish ends a started connection once its transport is done; readErr is
+// why it stopped (ignored when clean). It runs once, on the transport's
+// request goroutine, or for long polling and detached connections on the
+// request or goroutine that ended them; later calls return at once.
 func (c *Conn) finish(readErr error, clean bool) {
 	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return
+	}
+	c.finished = true
 	if clean {
 		readErr = nil
 	}
@@ -256,6 +321,7 @@ func (c *Conn) finish(readErr error, clean bool) {
 	c.state = stClosed
 	c.inputDone.Store(true)
 	c.dropQueue()
+	c.wakePoll()
 	t, sess, reason := c.t, c.session, c.reason
 	c.mu.Unlock()
 	if t != nil {
@@ -264,6 +330,9 @@ func (c *Conn) finish(readErr error, clean bool) {
 	c.wg.Wait()
 	c.s.unregister(c)
 	c.cancel()
+	// A POST may be inside Receive; Closed comes after it.
+	c.postMu.Lock()
+	c.postMu.Unlock() // empty on purpose: only the wait matters
 	if sess != nil {
 		c.tickMu.Lock()
 		c.ended = true
@@ -279,6 +348,7 @@ func (c *Conn) finish(readErr error, clean bool) {
 // abandon undoes a claim whose transport did not start (no Session).
 func (c *Conn) abandon(err error) {
 	c.mu.Lock()
+	c.finished = true
 	c.setReason(err)
 	c.state = stClosed
 	c.dropQueue()

@@ -5,10 +5,9 @@ import (
 )
 
 // The connection endpoint's HTTP requests other than the WebSocket
-// upgrade (§2.2-2.4): the SSE stream, long polls, POSTed sends and the
-// long-polling DELETE. Those transports come with the next version; until
-// then these handlers answer with the status codes ASP.NET gives for the
-// situations that can already arise.
+// upgrade (§2.2-2.4): the GET that opens Server-Sent Events (sse.go) or
+// polls (longpolling.go), the POSTed sends (post.go) and the long-polling
+// DELETE.
 
 // connFromQuery finds the connection named by ?id=, answering 400 or 404
 // when there is none.
@@ -25,9 +24,9 @@ func (s *Server) connFromQuery(w http.ResponseWriter, r *http.Request) *Conn {
 	return c
 }
 
-// serveStreamGet serves a GET that is not a WebSocket upgrade: Server-Sent
+// serveGet serves a GET that is not a WebSocket upgrade: Server-Sent
 // Events when it accepts text/event-stream, else long polling.
-func (s *Server) serveStreamGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveGet(w http.ResponseWriter, r *http.Request) {
 	kind := LongPolling
 	if headerHasToken(r.Header, "Accept", "text/event-stream") {
 		kind = ServerSentEvents
@@ -40,40 +39,58 @@ func (s *Server) serveStreamGet(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, transportNotSupported(kind))
 		return
 	}
-	// Not reached while only WebSockets can be enabled (NewServer refuses
-	// the others); kept for the shape of the checks to come.
-	if current := c.Transport(); current != 0 && current != kind {
-		writeText(w, http.StatusBadRequest, msgChangeTransport)
+	if kind == ServerSentEvents {
+		s.serveSSE(w, r, c)
 		return
 	}
-	writeText(w, http.StatusNotFound, transportNotSupported(kind))
+	s.servePoll(w, r, c)
 }
 
-// servePost serves the client-to-server sends of SSE and long polling.
-func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
-	c := s.connFromQuery(w, r)
-	if c == nil {
-		return
+// startTransport claims c for the HTTP transport kind, attaches t (nil for
+// long polling) and connects the App. When it fails it has answered the
+// request through answer and returns false.
+func (s *Server) startTransport(r *http.Request, c *Conn, kind Transport, t transport, answer func(code int, body string)) bool {
+	if !s.acquire() {
+		answer(http.StatusServiceUnavailable, "")
+		return false
 	}
-	kind := c.Transport()
-	if kind == WebSockets || s.opts.Transports&(ServerSentEvents|LongPolling) == 0 {
-		// Only a WebSocket can carry this connection.
-		writeText(w, http.StatusMethodNotAllowed, msgPostToWebSocket)
-		return
+	if code, body := c.claim(kind); code != 0 {
+		s.release()
+		answer(code, body)
+		return false
 	}
-	writeText(w, http.StatusNotFound, msgNoConnection)
+	if !c.start(t, requestForConn(r, c.ctx)) { // aborted meanwhile
+		c.abandon(ErrClosed)
+		answer(http.StatusNotFound, msgNoConnection)
+		return false
+	}
+	sess, err := s.app.Connect(c)
+	if err != nil {
+		s.log.Debug("connect failed", "id", c.id, "transport", kind.String(), "err", err)
+		c.connectFailed(err) // the writer is gone: the response is free to answer
+		c.abandon(err)
+		answer(http.StatusInternalServerError, "")
+		return false
+	}
+	if !c.setSession(sess) { // aborted while connecting
+		c.finish(nil, false)
+		answer(http.StatusNoContent, "")
+		return false
+	}
+	return true
 }
 
-// serveDelete serves the long-polling client's graceful stop.
+// serveDelete serves the long-polling client's graceful stop: 202, and the
+// connection ends cleanly (a pending poll gets 204).
 func (s *Server) serveDelete(w http.ResponseWriter, r *http.Request) {
 	c := s.connFromQuery(w, r)
 	if c == nil {
 		return
 	}
-	kind := c.Transport()
-	if kind != LongPolling {
+	if c.Transport() != LongPolling {
 		writeText(w, http.StatusBadRequest, msgDeleteNotLP)
 		return
 	}
-	writeText(w, http.StatusNotFound, msgNoConnection)
+	c.Abort(nil)
+	writeText(w, http.StatusAccepted, "")
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ var errTestFail = errors.New("test: receive failed")
 type testApp struct {
 	connectErr error
 	noEcho     bool
+	keepInput  bool // sessions record their input (testSession.inputString)
 	sessions   chan *testSession
 }
 
@@ -38,7 +40,7 @@ func (a *testApp) Connect(c *Conn) (Session, error) {
 	if a.connectErr != nil {
 		return nil, a.connectErr
 	}
-	s := &testSession{app: a, c: c, closed: make(chan error, 2)}
+	s := &testSession{app: a, c: c, closed: make(chan error, 2), detached: make(chan error, 8), resumed: make(chan struct{}, 8)}
 	a.sessions <- s
 	return s, nil
 }
@@ -62,10 +64,29 @@ type testSession struct {
 	closedN  atomic.Int32
 	closed   chan error
 	received atomic.Int64
+	detached chan error    // Resumer.Detached calls
+	resumed  chan struct{} // Resumer.Resumed calls
+
+	inReceive atomic.Int32
+	overlap   atomic.Bool // Receive ran concurrently with itself or with Closed
+	mu        sync.Mutex
+	input     []byte // everything received, when the app keeps it
 }
 
 func (s *testSession) Receive(data []byte) error {
+	if s.inReceive.Add(1) > 1 {
+		s.overlap.Store(true)
+	}
+	defer s.inReceive.Add(-1)
 	s.received.Add(int64(len(data)))
+	if string(data) == "slow" {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.app.keepInput {
+		s.mu.Lock()
+		s.input = append(s.input, data...)
+		s.mu.Unlock()
+	}
 	if string(data) == "fail" {
 		return errTestFail
 	}
@@ -81,8 +102,46 @@ func (s *testSession) Receive(data []byte) error {
 func (s *testSession) Tick(time.Time) { s.ticks.Add(1) }
 
 func (s *testSession) Closed(err error) {
+	if s.inReceive.Load() > 0 {
+		s.overlap.Store(true)
+	}
 	s.closedN.Add(1)
 	s.closed <- err
+}
+
+func (s *testSession) Detached(err error) { s.detached <- err }
+
+func (s *testSession) Resumed() {
+	// Units written here go out first on the new transport.
+	_ = s.c.Write([]byte("resumed"), false)
+	s.resumed <- struct{}{}
+}
+
+func (s *testSession) inputString() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.input)
+}
+
+// waitDetached returns the error Detached received.
+func (s *testSession) waitDetached(t testing.TB) error {
+	t.Helper()
+	select {
+	case err := <-s.detached:
+		return err
+	case <-time.After(waitTimeout):
+		t.Fatal("Detached not called")
+		return nil
+	}
+}
+
+func (s *testSession) waitResumed(t testing.TB) {
+	t.Helper()
+	select {
+	case <-s.resumed:
+	case <-time.After(waitTimeout):
+		t.Fatal("Resumed not called")
+	}
 }
 
 // waitClosed returns the error Closed received and checks it came once.
@@ -154,7 +213,13 @@ func negotiate(t testing.TB, ts *httptest.Server) (id, token string) {
 // do sends a request and returns the response (body closed) and its body.
 func do(t testing.TB, ts *httptest.Server, method, path string, header http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, nil)
+	return doBody(t, ts, method, path, header, "")
+}
+
+// doBody is do with a request body.
+func doBody(t testing.TB, ts *httptest.Server, method, path string, header http.Header, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header[k] = v

@@ -52,9 +52,14 @@ func (s *Server) serveNegotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version = min(version, maxNegotiateVersion)
+	// Only when the client asked: an unasked grant makes the JS client fail.
+	stateful := false
+	if v, ok := queryValue(r, "useStatefulReconnect"); ok && s.opts.AllowStatefulReconnects {
+		stateful = strings.EqualFold(strings.TrimSpace(v), "true")
+	}
 
-	c := s.newConn(version)
-	body := appendNegotiateResponse(make([]byte, 0, 256), version, c.id, c.token, s.opts.Transports)
+	c := s.newConn(version, stateful)
+	body := appendNegotiateResponse(make([]byte, 0, 256), version, c.id, c.token, s.opts.Transports, stateful)
 	writeBody(w, http.StatusOK, "application/json", string(body))
 }
 
@@ -66,7 +71,7 @@ func writeNegotiateError(w http.ResponseWriter, msg string) {
 
 // appendNegotiateResponse appends the response in the field order of the
 // .NET server. id and token are base64url, needing no escaping.
-func appendNegotiateResponse(b []byte, version int, id, token string, transports Transport) []byte {
+func appendNegotiateResponse(b []byte, version int, id, token string, transports Transport, stateful bool) []byte {
 	b = append(b, `{"negotiateVersion":`...)
 	b = strconv.AppendInt(b, int64(version), 10)
 	b = append(b, `,"connectionId":"`...)
@@ -100,5 +105,9 @@ func appendNegotiateResponse(b []byte, version int, id, token string, transports
 		b = append(b, t.formats...)
 		b = append(b, '}')
 	}
-	return append(b, "]}"...)
+	b = append(b, ']')
+	if stateful {
+		b = append(b, `,"useStatefulReconnect":true`...)
+	}
+	return append(b, '}')
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-const wsTransports = `"availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]\}$`
+const allTransportsJSON = `"availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\},` +
+	`\{"transport":"ServerSentEvents","transferFormats":\["Text"\]\},` +
+	`\{"transport":"LongPolling","transferFormats":\["Text","Binary"\]\}\]\}$`
 
 func TestNegotiate(t *testing.T) {
 	tests := []struct {
@@ -25,12 +28,12 @@ func TestNegotiate(t *testing.T) {
 		query string
 		want  string // regexp over the whole body
 	}{
-		{"missing version is 0", 0, "", `^\{"negotiateVersion":0,"connectionId":"(?P<id>[A-Za-z0-9_-]{22})",` + wsTransports},
-		{"version 0", 0, "?negotiateVersion=0", `^\{"negotiateVersion":0,"connectionId":"[A-Za-z0-9_-]{22}",` + wsTransports},
-		{"version 1", 0, "?negotiateVersion=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + wsTransports},
-		{"key case-insensitive", 0, "?NEGOTIATEVERSION=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + wsTransports},
-		{"above max clamped", 0, "?negotiateVersion=7", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + wsTransports},
-		{"other query kept", 0, "?numRedirects=0&negotiateVersion=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + wsTransports},
+		{"missing version is 0", 0, "", `^\{"negotiateVersion":0,"connectionId":"(?P<id>[A-Za-z0-9_-]{22})",` + allTransportsJSON},
+		{"version 0", 0, "?negotiateVersion=0", `^\{"negotiateVersion":0,"connectionId":"[A-Za-z0-9_-]{22}",` + allTransportsJSON},
+		{"version 1", 0, "?negotiateVersion=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + allTransportsJSON},
+		{"key case-insensitive", 0, "?NEGOTIATEVERSION=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + allTransportsJSON},
+		{"above max clamped", 0, "?negotiateVersion=7", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + allTransportsJSON},
+		{"other query kept", 0, "?numRedirects=0&negotiateVersion=1", `^\{"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{22}",` + allTransportsJSON},
 		{"non-integer", 0, "?negotiateVersion=abc", `^\{"error":"The client requested a non-integer protocol version\."\}$`},
 		{"empty", 0, "?negotiateVersion=", `^\{"error":"The client requested a non-integer protocol version\."\}$`},
 		{"below min", 1, "?negotiateVersion=0", `^\{"error":"The client requested version '0', but the server does not support this version\."\}$`},
@@ -46,6 +49,59 @@ func TestNegotiate(t *testing.T) {
 			assert.EqualValues(t, len(body), resp.ContentLength)
 			assert.Regexp(t, regexp.MustCompile(tt.want), body)
 			assert.NotContains(t, body, "useStatefulReconnect")
+		})
+	}
+}
+
+func TestNegotiateTransports(t *testing.T) {
+	ws := `{"transport":"WebSockets","transferFormats":["Text","Binary"]}`
+	sse := `{"transport":"ServerSentEvents","transferFormats":["Text"]}`
+	lp := `{"transport":"LongPolling","transferFormats":["Text","Binary"]}`
+	for transports, want := range map[Transport]string{
+		WebSockets:                     ws,
+		ServerSentEvents:               sse,
+		LongPolling:                    lp,
+		ServerSentEvents | LongPolling: sse + "," + lp,
+		LongPolling | WebSockets:       ws + "," + lp,
+		0:                              ws + "," + sse + "," + lp,
+		WebSockets | ServerSentEvents | LongPolling: ws + "," + sse + "," + lp,
+	} {
+		t.Run(transports.String(), func(t *testing.T) {
+			_, ts := newTestServer(t, newTestApp(), Options{Transports: transports})
+			_, body := do(t, ts, http.MethodPost, "/hub/negotiate?negotiateVersion=1", nil)
+			assert.Contains(t, body, `"availableTransports":[`+want+`]}`)
+		})
+	}
+}
+
+func TestNegotiateStatefulReconnect(t *testing.T) {
+	tests := []struct {
+		name  string
+		allow bool
+		query string
+		want  bool
+	}{
+		{"asked and allowed", true, "&useStatefulReconnect=true", true},
+		{"key and value case-insensitive", true, "&UseStatefulReconnect=True", true},
+		{"not asked", true, "", false},
+		{"asked false", true, "&useStatefulReconnect=false", false},
+		{"asked, not allowed", false, "&useStatefulReconnect=true", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ts := newTestServer(t, newTestApp(), Options{AllowStatefulReconnects: tt.allow})
+			_, body := do(t, ts, http.MethodPost, "/hub/negotiate?negotiateVersion=1"+tt.query, nil)
+			var r struct {
+				ConnectionToken      string
+				UseStatefulReconnect *bool
+			}
+			require.NoError(t, jsonUnmarshal(body, &r))
+			if tt.want {
+				assert.True(t, strings.HasSuffix(body, `}],"useStatefulReconnect":true}`), body)
+			} else {
+				assert.Nil(t, r.UseStatefulReconnect, body)
+			}
+			assert.Equal(t, tt.want, s.lookup(r.ConnectionToken).StatefulReconnect())
 		})
 	}
 }
@@ -101,27 +157,35 @@ func TestEndpointStatus(t *testing.T) {
 		setup  func(c *Conn)
 		code   int
 		body   string
+		only   Transport // Options.Transports
 	}{
-		{"ws unknown id", http.MethodGet, "/hub?id=nope", upgradeHeader(), nil, 404, "No Connection with that ID"},
-		{"ws id key case", http.MethodGet, "/hub?ID=nope", upgradeHeader(), nil, 404, "No Connection with that ID"},
-		{"ws change transport", http.MethodGet, "/hub?id={token}", upgradeHeader(), func(c *Conn) { c.kind = LongPolling }, 400, "Cannot change transports mid-connection"},
-		{"lp missing id", http.MethodGet, "/hub", nil, nil, 400, "Connection ID required"},
-		{"lp unknown id", http.MethodGet, "/hub?id=nope", nil, nil, 404, "No Connection with that ID"},
-		{"lp disabled", http.MethodGet, "/hub?id={token}", nil, nil, 404, "LongPolling transport not supported by this end point type"},
-		{"sse missing id", http.MethodGet, "/hub", sse, nil, 400, "Connection ID required"},
-		{"sse disabled", http.MethodGet, "/hub?id={token}", sse, nil, 404, "ServerSentEvents transport not supported by this end point type"},
-		{"post missing id", http.MethodPost, "/hub", nil, nil, 400, "Connection ID required"},
-		{"post unknown id", http.MethodPost, "/hub?id=nope", nil, nil, 404, "No Connection with that ID"},
-		{"post to websocket", http.MethodPost, "/hub?id={token}", nil, func(c *Conn) { c.kind = WebSockets }, 405, "POST requests are not allowed for WebSocket connections."},
-		{"delete missing id", http.MethodDelete, "/hub", nil, nil, 400, "Connection ID required"},
-		{"delete unknown id", http.MethodDelete, "/hub?id=nope", nil, nil, 404, "No Connection with that ID"},
-		{"delete not long polling", http.MethodDelete, "/hub?id={token}", nil, nil, 400, "Cannot terminate this connection using the DELETE endpoint."},
-		{"put", http.MethodPut, "/hub?id={token}", nil, nil, 405, ""},
-		{"options without preflight", http.MethodOptions, "/hub", nil, nil, 405, ""},
+		{"ws unknown id", http.MethodGet, "/hub?id=nope", upgradeHeader(), nil, 404, "No Connection with that ID", 0},
+		{"ws id key case", http.MethodGet, "/hub?ID=nope", upgradeHeader(), nil, 404, "No Connection with that ID", 0},
+		{"ws change transport", http.MethodGet, "/hub?id={token}", upgradeHeader(), func(c *Conn) { c.kind = LongPolling }, 400, "Cannot change transports mid-connection", 0},
+		{"lp missing id", http.MethodGet, "/hub", nil, nil, 400, "Connection ID required", 0},
+		{"lp unknown id", http.MethodGet, "/hub?id=nope", nil, nil, 404, "No Connection with that ID", 0},
+		{"lp disabled", http.MethodGet, "/hub?id={token}", nil, nil, 404, "LongPolling transport not supported by this end point type", WebSockets},
+		{"sse missing id", http.MethodGet, "/hub", sse, nil, 400, "Connection ID required", 0},
+		{"sse disabled", http.MethodGet, "/hub?id={token}", sse, nil, 404, "ServerSentEvents transport not supported by this end point type", WebSockets},
+		{"post missing id", http.MethodPost, "/hub", nil, nil, 400, "Connection ID required", 0},
+		{"post unknown id", http.MethodPost, "/hub?id=nope", nil, nil, 404, "No Connection with that ID", 0},
+		{"post to websocket", http.MethodPost, "/hub?id={token}", nil, func(c *Conn) { c.kind = WebSockets }, 405, "POST requests are not allowed for WebSocket connections.", 0},
+		{"delete missing id", http.MethodDelete, "/hub", nil, nil, 400, "Connection ID required", 0},
+		{"delete unknown id", http.MethodDelete, "/hub?id=nope", nil, nil, 404, "No Connection with that ID", 0},
+		{"delete not long polling", http.MethodDelete, "/hub?id={token}", nil, nil, 400, "Cannot terminate this connection using the DELETE endpoint.", 0},
+		{"sse change transport", http.MethodGet, "/hub?id={token}", sse, func(c *Conn) { c.kind = LongPolling }, 400, "Cannot change transports mid-connection", 0},
+		{"lp change transport", http.MethodGet, "/hub?id={token}", nil, func(c *Conn) { c.kind = ServerSentEvents }, 400, "Cannot change transports mid-connection", 0},
+		{"lp starting", http.MethodGet, "/hub?id={token}", nil, func(c *Conn) { c.kind, c.state = LongPolling, stStarting }, 409, "", 0},
+		{"post not started", http.MethodPost, "/hub?id={token}", nil, nil, 409, "", 0},
+		{"post only websockets", http.MethodPost, "/hub?id={token}", nil, nil, 405, "POST requests are not allowed for WebSocket connections.", WebSockets},
+		{"post closed", http.MethodPost, "/hub?id={token}", nil, func(c *Conn) { c.kind, c.state = LongPolling, stClosed }, 404, "No Connection with that ID", 0},
+		{"delete sse", http.MethodDelete, "/hub?id={token}", nil, func(c *Conn) { c.kind = ServerSentEvents }, 400, "Cannot terminate this connection using the DELETE endpoint.", 0},
+		{"put", http.MethodPut, "/hub?id={token}", nil, nil, 405, "", 0},
+		{"options without preflight", http.MethodOptions, "/hub", nil, nil, 405, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, ts := newTestServer(t, newTestApp(), Options{})
+			s, ts := newTestServer(t, newTestApp(), Options{Transports: tt.only})
 			_, token := negotiate(t, ts)
 			if tt.setup != nil {
 				c := s.lookup(token)
@@ -138,10 +202,7 @@ func TestEndpointStatus(t *testing.T) {
 }
 
 func TestWebSocketDisabled(t *testing.T) {
-	// Only WebSockets can be enabled so far, so switch it off behind
-	// NewServer's back to see the answer.
-	s, ts := newTestServer(t, newTestApp(), Options{})
-	s.opts.Transports = 0
+	_, ts := newTestServer(t, newTestApp(), Options{Transports: ServerSentEvents | LongPolling})
 	for _, path := range []string{"/hub", "/hub?id=" + func() string { _, tok := negotiate(t, ts); return tok }()} {
 		resp, body := do(t, ts, http.MethodGet, path, upgradeHeader())
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -212,8 +273,10 @@ func TestOptionsValidation(t *testing.T) {
 	}{
 		{"zero", Options{}, true},
 		{"websockets", Options{Transports: WebSockets}, true},
-		{"sse not implemented", Options{Transports: WebSockets | ServerSentEvents}, false},
-		{"long polling not implemented", Options{Transports: LongPolling}, false},
+		{"websockets and sse", Options{Transports: WebSockets | ServerSentEvents}, true},
+		{"long polling", Options{Transports: LongPolling}, true},
+		{"negative poll timeout", Options{LongPollTimeout: -1}, false},
+		{"negative post limit", Options{MaxPostBytes: -1}, false},
 		{"unknown transport", Options{Transports: 8}, false},
 		{"min version 1", Options{MinNegotiateVersion: 1}, true},
 		{"min version 2", Options{MinNegotiateVersion: 2}, false},
@@ -240,7 +303,9 @@ func TestOptionsValidation(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	o := s.opts
-	assert.Equal(t, WebSockets, o.Transports)
+	assert.Equal(t, WebSockets|ServerSentEvents|LongPolling, o.Transports)
+	assert.Equal(t, 90*time.Second, o.LongPollTimeout)
+	assert.Equal(t, 1<<20, o.MaxPostBytes)
 	assert.Equal(t, 15*time.Second, o.DisconnectTimeout)
 	assert.Equal(t, 5*time.Second, o.CloseTimeout)
 	assert.Equal(t, 10*time.Second, o.TransportSendTimeout)

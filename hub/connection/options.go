@@ -21,8 +21,6 @@ const (
 	LongPolling      Transport = 4
 
 	allTransports = WebSockets | ServerSentEvents | LongPolling
-	// implementedTransports are the transports this version can serve.
-	implementedTransports = WebSockets
 )
 
 // String returns the transport's name as negotiate spells it
@@ -58,6 +56,8 @@ const (
 	DefaultTransportSendTimeout = 10 * time.Second
 	DefaultMaxQueueBytes        = 1 << 20
 	DefaultMaxFrameBytes        = 64 << 10
+	DefaultLongPollTimeout      = 90 * time.Second
+	DefaultMaxPostBytes         = 1 << 20
 
 	heartbeatInterval = time.Second
 	// maxReceiveChunk bounds one Session.Receive call: a larger incoming
@@ -68,24 +68,30 @@ const (
 // Options configures a Server. The zero value means the documented
 // defaults.
 type Options struct {
-	// Transports is the set of enabled transports. 0 means WebSockets, the
-	// only transport implemented so far (enabling another one is an error
-	// until it is). Negotiate lists the enabled transports, WebSockets
-	// first.
+	// Transports is the set of enabled transports. 0 means all three.
+	// Negotiate lists the enabled ones in the order WebSockets,
+	// ServerSentEvents, LongPolling, which is the order clients try them.
 	Transports Transport
 
 	// MinNegotiateVersion is the lowest negotiate protocol version
 	// accepted (0 or 1). Default 0.
 	MinNegotiateVersion int
 
-	// AllowStatefulReconnects is stored for the stateful reconnect
-	// feature, which is not implemented yet: negotiate never answers
-	// useStatefulReconnect, so clients never turn it on. Default false.
+	// AllowStatefulReconnects lets negotiate grant stateful reconnect to
+	// clients that ask for it (useStatefulReconnect=true); see
+	// Conn.EnableReconnect. Default false: negotiate never offers it.
 	AllowStatefulReconnects bool
 
-	// DisconnectTimeout is how long a negotiated connection whose transport
-	// never starts is kept. Default 15 s.
+	// DisconnectTimeout is how long a connection is kept without a
+	// transport: a negotiated connection whose transport never starts, a
+	// long-polling connection with no poll outstanding, a WebSocket
+	// connection waiting for a stateful reconnect. Default 15 s.
 	DisconnectTimeout time.Duration
+
+	// LongPollTimeout is how long a poll waits for data before it is
+	// answered 200 with an empty body (the client polls again). Default
+	// 90 s, below the JS client's fixed 100 s poll timeout.
+	LongPollTimeout time.Duration
 
 	// CloseTimeout is how long a graceful close waits for the peer's close
 	// frame before the socket is closed. Default 5 s. The WebSocket library
@@ -94,8 +100,10 @@ type Options struct {
 	CloseTimeout time.Duration
 
 	// TransportSendTimeout closes the connection when a single write to the
-	// socket has been blocked this long. It is checked by the 1 s
-	// heartbeat, so it fires up to one second late. Default 10 s.
+	// client (a WebSocket message, a Server-Sent Event, a poll response)
+	// has been blocked this long. For the streaming transports it is
+	// checked by the 1 s heartbeat, so it fires up to one second late; a
+	// poll response carries it as a write deadline. Default 10 s.
 	TransportSendTimeout time.Duration
 
 	// MaxQueueBytes bounds the bytes queued for one connection and not yet
@@ -104,13 +112,24 @@ type Options struct {
 	MaxQueueBytes int
 
 	// MaxFrameBytes bounds how many bytes of queued units the writer joins
-	// into one WebSocket message. A single larger unit is still written as
-	// one message. Default 64 KiB.
+	// into one WebSocket message or Server-Sent Event. A single larger unit
+	// is still written whole. A long poll is not bounded by it: it takes
+	// everything queued. Default 64 KiB.
 	MaxFrameBytes int
 
-	// PreserveUnits, if true, writes each unit passed to Conn.Write as its
-	// own WebSocket message (a raw echo needs this). Default false: the
-	// writer joins consecutive queued units of the same type.
+	// MaxPostBytes bounds the body of one POST (the client-to-server sends
+	// of Server-Sent Events and long polling). A POST is read whole before
+	// any of it is passed to the Session, so a larger one is refused with
+	// 413 and nothing of it is delivered; the connection stays usable.
+	// The official clients put whole messages into a POST, so the hub's
+	// own message size limit is the one that normally applies. Default
+	// 1 MiB.
+	MaxPostBytes int
+
+	// PreserveUnits, if true, sends each unit passed to Conn.Write as its
+	// own transport unit: WebSocket message, Server-Sent Event or poll
+	// response (a raw echo needs this). Default false: the writer joins
+	// consecutive queued units of the same type.
 	PreserveUnits bool
 
 	// AllowedOrigins lists the origins allowed to make cross-origin
@@ -136,12 +155,10 @@ type Options struct {
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
 	if o.Transports == 0 {
-		o.Transports = WebSockets
+		o.Transports = allTransports
 	}
 	if o.Transports&^allTransports != 0 {
 		errs = append(errs, fmt.Errorf("unknown transports %d", int(o.Transports&^allTransports)))
-	} else if missing := o.Transports &^ implementedTransports; missing != 0 {
-		errs = append(errs, fmt.Errorf("transport %v is not implemented yet", missing))
 	}
 	if o.MinNegotiateVersion < 0 || o.MinNegotiateVersion > maxNegotiateVersion {
 		errs = append(errs, fmt.Errorf("MinNegotiateVersion %d out of range [0,%d]", o.MinNegotiateVersion, maxNegotiateVersion))
@@ -154,6 +171,7 @@ func (o Options) withDefaults() (Options, error) {
 		{"DisconnectTimeout", &o.DisconnectTimeout, DefaultDisconnectTimeout},
 		{"CloseTimeout", &o.CloseTimeout, DefaultCloseTimeout},
 		{"TransportSendTimeout", &o.TransportSendTimeout, DefaultTransportSendTimeout},
+		{"LongPollTimeout", &o.LongPollTimeout, DefaultLongPollTimeout},
 		{"tickInterval", &o.tickInterval, heartbeatInterval},
 	}
 	for _, d := range durations {
@@ -171,6 +189,7 @@ func (o Options) withDefaults() (Options, error) {
 	}{
 		{"MaxQueueBytes", &o.MaxQueueBytes, DefaultMaxQueueBytes},
 		{"MaxFrameBytes", &o.MaxFrameBytes, DefaultMaxFrameBytes},
+		{"MaxPostBytes", &o.MaxPostBytes, DefaultMaxPostBytes},
 	}
 	for _, s := range sizes {
 		switch {

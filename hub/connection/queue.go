@@ -10,7 +10,9 @@ import (
 // drains the queue until it is empty and exits, so an idle connection
 // costs only its reader goroutine. Units are never copied on the way in
 // and never split; consecutive units of one type are joined into one
-// transport unit up to MaxFrameBytes unless PreserveUnits is set.
+// transport unit up to MaxFrameBytes unless PreserveUnits is set. Long
+// polling has no writer: Write wakes the pending poll, which takes the
+// queued units itself.
 
 // Write enqueues one transport unit holding one or more whole messages.
 // It does not block and does not copy: the caller must not modify unit
@@ -19,12 +21,23 @@ import (
 // same type are joined. It returns ErrClosed once the connection has ended
 // or started closing, and ErrQueueFull when the unit would push the
 // queued bytes over MaxQueueBytes, in which case the connection is
-// aborted with ErrQueueFull.
+// aborted with ErrQueueFull. Server-Sent Events carry text only: a binary
+// unit there is refused with ErrBinaryUnsupported and the connection is
+// left as it was. While the connection is detached, waiting for a
+// stateful reconnect, units are discarded and Write returns nil.
 func (c *Conn) Write(unit []byte, binary bool) error {
 	c.mu.Lock()
 	if c.state != stOpen {
+		detached := c.state == stDetached
 		c.mu.Unlock()
+		if detached {
+			return nil
+		}
 		return ErrClosed
+	}
+	if binary && c.kind == ServerSentEvents {
+		c.mu.Unlock()
+		return ErrBinaryUnsupported
 	}
 	if c.queued+len(unit) > c.s.opts.MaxQueueBytes {
 		c.mu.Unlock()
@@ -44,9 +57,14 @@ func (c *Conn) Write(unit []byte, binary bool) error {
 func newUnit(b []byte, binary bool) unit { return unit{b: b, binary: binary} }
 
 // startWriter reports whether the caller must start a writer goroutine,
-// and if so counts it. Caller holds mu.
+// and if so counts it. Long polling has no writer: the pending poll is
+// woken instead. Caller holds mu.
 func (c *Conn) startWriter() bool {
-	if c.writing || c.t == nil {
+	if c.lp != nil {
+		c.wakePoll()
+		return false
+	}
+	if c.writing || c.t == nil || c.broken {
 		return false
 	}
 	c.writing = true
@@ -99,9 +117,33 @@ func (c *Conn) drain() {
 		c.spare = batch[:0]
 		c.mu.Unlock()
 		if err != nil {
+			if c.transportFailed(t) {
+				return
+			}
 			c.Abort(fmt.Errorf("connection: send: %w", err))
 		}
 	}
+}
+
+// transportFailed handles a failed send on t and reports whether the
+// writer must just exit: t is no longer the connection's (it was detached
+// for a stateful reconnect), or the connection can wait for one, in which
+// case only t is aborted and its reader detaches the connection.
+// Otherwise the caller aborts the connection.
+func (c *Conn) transportFailed(t transport) bool {
+	c.mu.Lock()
+	current := c.t == t
+	if current && !(c.resumable && c.state == stOpen) {
+		c.mu.Unlock()
+		return false
+	}
+	c.broken = c.broken || current
+	c.writing = false
+	c.mu.Unlock()
+	if current {
+		t.abort()
+	}
+	return true
 }
 
 // sendBatch writes batch in order and returns the number of bytes it

@@ -40,8 +40,9 @@ func (s *Server) snapshot(dst []*Conn) []*Conn {
 }
 
 // heartbeat is the server's one timer goroutine: every interval it ticks
-// the open sessions, enforces TransportSendTimeout and expires negotiated
-// connections that never started.
+// the open sessions, enforces TransportSendTimeout and DisconnectTimeout
+// (negotiated connections that never started, long-polling connections
+// without a poll, WebSockets not reconnected in time).
 func (s *Server) heartbeat(interval time.Duration) {
 	defer close(s.hbDone)
 	t := time.NewTicker(interval)
@@ -65,15 +66,27 @@ func (s *Server) beat(now time.Time, conns []*Conn) {
 	for _, c := range conns {
 		c.mu.Lock()
 		state, sess, created := c.state, c.session, c.created
-		c.mu.Unlock()
-		if state == stNew {
+		switch {
+		case state == stNew:
+			c.mu.Unlock()
 			if time.Duration(mono-created) > s.opts.DisconnectTimeout {
 				c.expire(ErrClosed)
 			}
 			continue
+		case state == stDetached:
+			expired := time.Duration(mono-c.detachedAt) > s.opts.DisconnectTimeout
+			c.mu.Unlock()
+			if expired {
+				c.expireDetached()
+			}
+			continue
+		case (state == stOpen || state == stClosing) && c.pollIdle(mono) > s.opts.DisconnectTimeout:
+			c.abortLocked(ErrDisconnectTimeout) // the client stopped polling
+			continue
 		}
+		c.mu.Unlock()
 		if start := c.sendStart.Load(); start != 0 && mono-start > sendTimeout {
-			c.Abort(ErrSendTimeout)
+			c.sendTimedOut()
 			continue
 		}
 		if state == stOpen && sess != nil && c.tickMu.TryLock() {

@@ -16,22 +16,26 @@ import (
 // App is the application on top of connections: the hub, or a raw echo.
 type App interface {
 	// Connect is called when the transport of a connection starts (the
-	// WebSocket is accepted). The returned Session receives the
-	// connection's data. An error closes the connection at once (close
-	// code 1011); Closed is not called then.
+	// WebSocket is accepted, the Server-Sent Events GET or the first long
+	// poll arrives), before the client is told it is connected. The
+	// returned Session receives the connection's data. An error ends the
+	// connection at once (WebSocket close code 1011; HTTP 500 for the
+	// other transports); Closed is not called then.
 	Connect(c *Conn) (Session, error)
 }
 
 // Session receives what happens on one connection.
 //
-// Receive runs on the connection's reader goroutine and Tick on the
-// server's heartbeat goroutine, so the two may run concurrently; Closed
-// runs after the reader has finished and never concurrently with Tick.
+// Receive runs on the goroutine of the request carrying the client's data
+// (the WebSocket's, or the POST's) and Tick on the server's heartbeat
+// goroutine, so the two may run concurrently; Closed runs after input has
+// ended and never concurrently with Receive or Tick. A Session may also
+// implement Resumer.
 type Session interface {
 	// Receive gets each chunk of bytes the client sent, in order, never
-	// concurrently. A chunk is one whole WebSocket message of at most
-	// 64 KiB; a larger message arrives in consecutive chunks, so treat the
-	// input as a byte stream. data is only valid during the call. A
+	// concurrently. A chunk is one whole WebSocket message or POST body of
+	// at most 64 KiB; a larger one arrives in consecutive chunks, so treat
+	// the input as a byte stream. data is only valid during the call. A
 	// non-nil error ends the connection gracefully (what is queued is
 	// still sent) and Closed receives that error.
 	Receive(data []byte) error
@@ -40,10 +44,11 @@ type Session interface {
 	// concurrently with itself or with Closed. It must not block.
 	Tick(now time.Time)
 	// Closed is called exactly once when the connection has ended: with
-	// nil when it ended cleanly (the client sent a close frame, or the app
-	// called Close(nil)), else with the reason: the read error, the error
-	// given to Close or Abort, ErrQueueFull, ErrSendTimeout,
-	// ErrServerClosed...
+	// nil when it ended cleanly (the client sent a close frame, closed its
+	// EventSource, or sent the long-polling DELETE; or the app called
+	// Close(nil)), else with the reason: the read error, the error given
+	// to Close or Abort, ErrQueueFull, ErrSendTimeout,
+	// ErrDisconnectTimeout, ErrServerClosed...
 	Closed(err error)
 }
 
@@ -53,6 +58,14 @@ var (
 	ErrQueueFull    = errors.New("connection: send queue full (slow consumer)")
 	ErrSendTimeout  = errors.New("connection: transport send timed out")
 	ErrServerClosed = errors.New("connection: server closed")
+	// ErrDisconnectTimeout ends a connection left without a transport for
+	// DisconnectTimeout: a long-polling client that stopped polling, or a
+	// dropped WebSocket not reconnected in time (then joined with the
+	// error that dropped it).
+	ErrDisconnectTimeout = errors.New("connection: no transport within the disconnect timeout")
+	// ErrBinaryUnsupported is returned by Write for a binary unit on a
+	// Server-Sent Events connection, which carries text only.
+	ErrBinaryUnsupported = errors.New("connection: binary data on a text-only transport")
 )
 
 // Server serves the SignalR connection protocol (negotiate and the
@@ -121,7 +134,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.serveWebSocket(w, r)
 			return
 		}
-		s.serveStreamGet(w, r)
+		s.serveGet(w, r)
 	case http.MethodPost:
 		s.servePost(w, r)
 	case http.MethodDelete:

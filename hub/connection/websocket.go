@@ -50,7 +50,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			writeText(w, http.StatusServiceUnavailable, "")
 			return
 		}
-		c = s.newConn(0)
+		c = s.newConn(0, false)
 		if code, _ := c.claim(WebSockets); code != 0 { // only a shutdown can have expired c
 			c.abandon(ErrServerClosed)
 			writeText(w, http.StatusServiceUnavailable, "")
@@ -65,6 +65,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			writeText(w, http.StatusNotFound, transportNotSupported(WebSockets))
 			return
 		}
+		if old, ok := c.claimResume(); ok {
+			s.resumeWebSocket(w, r, c, old)
+			return
+		}
 		if !s.acquire() {
 			writeText(w, http.StatusServiceUnavailable, "")
 			return
@@ -76,23 +80,17 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	hw := &hijackWriter{ResponseWriter: w}
-	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // the origin was checked above
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+	t, err := s.acceptWebSocket(w, r)
 	if err != nil { // Accept has answered the request
 		s.log.Debug("websocket accept failed", "id", c.id, "err", err)
 		c.abandon(err)
 		return
 	}
-	// Reading is bounded by maxReceiveChunk per Receive call, not per message.
-	ws.SetReadLimit(-1)
-	t := &wsTransport{s: s, ws: ws, raw: hw.raw}
+	defer close(t.done)
 	req := requestForConn(r, c.ctx)
 	if !c.start(t, req) { // aborted while accepting
 		t.abort()
-		_ = ws.CloseNow()
+		_ = t.ws.CloseNow()
 		c.abandon(ErrClosed)
 		return
 	}
@@ -102,31 +100,53 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 
 	sess, err := s.app.Connect(c)
 	if err != nil {
-		c.mu.Lock()
-		c.setReason(err)
-		c.state = stClosed
-		c.dropQueue()
-		c.mu.Unlock()
-		c.wg.Wait()
+		c.connectFailed(err)
 		t.close(true)
-		_ = ws.CloseNow()
+		_ = t.ws.CloseNow()
 		c.abandon(err)
 		return
 	}
 	c.setSession(sess)
-	err = t.readLoop(c, sess)
+	s.runWebSocket(c, t, sess)
+}
+
+// acceptWebSocket completes the upgrade; on error the request has been
+// answered.
+func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsTransport, error) {
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // the origin was checked above
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Reading is bounded by maxReceiveChunk per Receive call, not per message.
+	ws.SetReadLimit(-1)
+	return &wsTransport{s: s, ws: ws, raw: hw.raw, done: make(chan struct{})}, nil
+}
+
+// runWebSocket reads until the socket ends, then ends the connection, or
+// detaches it when it may wait for a stateful reconnect.
+func (s *Server) runWebSocket(c *Conn, t *wsTransport, sess Session) {
+	err := t.readLoop(c, sess)
 	// Reading has ended, so the socket is done: close it (unblocking a
 	// writer) and release the library's state.
 	t.abort()
-	_ = ws.CloseNow()
-	c.finish(err, websocket.CloseStatus(err) != -1)
+	_ = t.ws.CloseNow()
+	clean := websocket.CloseStatus(err) != -1
+	if !clean && c.detach(t, err) {
+		return
+	}
+	c.finish(err, clean)
 }
 
 // wsTransport carries a Conn over a coder/websocket connection.
 type wsTransport struct {
-	s   *Server
-	ws  *websocket.Conn
-	raw net.Conn
+	s    *Server
+	ws   *websocket.Conn
+	raw  net.Conn
+	done chan struct{} // closed when its request is through with the Conn
 }
 
 var _ transport = (*wsTransport)(nil)
