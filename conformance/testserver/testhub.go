@@ -183,3 +183,17 @@ func queryValue(r *http.Request, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// SendSequence is not part of the upstream app: it sends "Sequence"(i) to
+// the caller for i from 0 to count-1 and then completes, so a test can drop
+// the transport in the middle of a stream of messages and check that
+// stateful reconnect delivers each exactly once, in order.
+func (testHub) SendSequence(c *hub.Context, count int) error {
+	caller := c.Clients().Caller()
+	for i := range count {
+		if err := caller.Send(c, "Sequence", i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
