@@ -53,7 +53,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) *http.Request {
 		id, err = s.cfg.Authenticator.Authenticate(r)
 		if err != nil || id == nil {
 			// An empty body: the official client reports "Unauthorized".
-			w.WriteHeader(http.StatusUnauthorized)
+			s.reject(w, r, http.StatusUnauthorized)
 			return nil
 		}
 		r = r.WithContext(auth.WithIdentity(r.Context(), id))
@@ -64,14 +64,21 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) *http.Request {
 		return r
 	}
 	if err := s.authorize(r.Context(), id, auth.Action{Kind: auth.Connect}); err != nil {
-		w.WriteHeader(http.StatusForbidden)
+		s.reject(w, r, http.StatusForbidden)
 		return nil
 	}
 	if !s.local.hasRoom(userIDOf(id), s.clientIP(r)) {
-		w.WriteHeader(http.StatusTooManyRequests)
+		s.reject(w, r, http.StatusTooManyRequests)
 		return nil
 	}
 	return r
+}
+
+// reject answers with an empty body, and with the CORS headers a browser on
+// an allowed origin needs to see the status rather than a network error.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, status int) {
+	s.conns.AllowCORS(w, r)
+	w.WriteHeader(status)
 }
 
 func userIDOf(id *auth.Identity) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/listhub/listhub/auth"
+	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -223,4 +224,17 @@ func TestHostileTokensGetA401(t *testing.T) {
 	t.Run("valid, in the query", func(t *testing.T) {
 		assert.Equal(t, http.StatusOK, negotiateStatus(t, url+"?access_token="+good))
 	})
+}
+
+func TestRejectionsCarryCORSHeaders(t *testing.T) {
+	_, url := listHub(t, Config{Authenticator: userFromQuery, Connection: connection.Options{AllowedOrigins: []string{"https://app.example"}}})
+	for origin, want := range map[string]string{"https://app.example": "https://app.example", "https://evil.example": ""} {
+		req, _ := http.NewRequest(http.MethodPost, url+"/negotiate?negotiateVersion=1", nil)
+		req.Header.Set("Origin", origin)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		assert.Equal(t, want, res.Header.Get("Access-Control-Allow-Origin"), origin)
+	}
 }

@@ -17,6 +17,24 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	preflight := r.Method == http.MethodOptions && origin != "" &&
 		r.Header.Get("Access-Control-Request-Method") != ""
+	s.addCORSHeaders(w, r, preflight)
+	if preflight {
+		// Like ASP.NET's CORS middleware: 204 either way; without the
+		// headers the browser refuses.
+		writeText(w, http.StatusNoContent, "")
+		return true
+	}
+	return false
+}
+
+// AllowCORS adds the CORS headers to a response when r comes from an
+// allowed origin, so that an answer written outside this package (a 401
+// from authentication, say) reaches a browser on another origin with its
+// status intact.
+func (s *Server) AllowCORS(w http.ResponseWriter, r *http.Request) { s.addCORSHeaders(w, r, false) }
+
+func (s *Server) addCORSHeaders(w http.ResponseWriter, r *http.Request, preflight bool) {
+	origin := r.Header.Get("Origin")
 	if origin != "" && s.originAllowed(r) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
@@ -29,13 +47,6 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 			}
 		}
 	}
-	if preflight {
-		// Like ASP.NET's CORS middleware: 204 either way; without the
-		// headers the browser refuses.
-		writeText(w, http.StatusNoContent, "")
-		return true
-	}
-	return false
 }
 
 // originAllowed reports whether r may be served to its Origin: no Origin,
