@@ -156,15 +156,19 @@ func readOptionalString(s *jsonScanner, prop string) (string, bool, error) {
 	return "", false, invalidf("Expected '%s' to be of type String.", prop)
 }
 
-func (f *jsonFields) readType(s *jsonScanner) error {
-	c := s.peek()
-	if c != '-' && (c < '0' || c > '9') {
+// scanNumberProp scans the number value of property prop.
+func scanNumberProp(s *jsonScanner, prop string) (raw []byte, integer bool, err error) {
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
 		if _, err := s.skipValue(1); err != nil {
-			return err
+			return nil, false, err
 		}
-		return invalidf("Expected 'type' to be of type Number.")
+		return nil, false, invalidf("Expected '%s' to be of type Number.", prop)
 	}
-	raw, integer, err := s.scanNumber()
+	return s.scanNumber()
+}
+
+func (f *jsonFields) readType(s *jsonScanner) error {
+	raw, integer, err := scanNumberProp(s, "type")
 	if err != nil {
 		return err
 	}
@@ -177,19 +181,12 @@ func (f *jsonFields) readType(s *jsonScanner) error {
 }
 
 func (f *jsonFields) readSequenceID(s *jsonScanner) error {
-	c := s.peek()
-	if c == 'n' {
+	if s.peek() == 'n' {
 		// null counts as absent, as on the official server.
 		f.hasSequenceID = false
 		return s.literal("null")
 	}
-	if c != '-' && (c < '0' || c > '9') {
-		if _, err := s.skipValue(1); err != nil {
-			return err
-		}
-		return invalidf("Expected 'sequenceId' to be of type Number.")
-	}
-	raw, integer, err := s.scanNumber()
+	raw, integer, err := scanNumberProp(s, "sequenceId")
 	if err != nil {
 		return err
 	}
@@ -251,11 +248,6 @@ type jsonInvocationBlock struct {
 	args [4]any
 }
 
-type jsonStreamInvocationBlock struct {
-	m    StreamInvocation
-	args [4]any
-}
-
 func (f *jsonFields) invocation() *Invocation {
 	var m *Invocation
 	var args []any
@@ -276,22 +268,7 @@ func (f *jsonFields) invocation() *Invocation {
 }
 
 func (f *jsonFields) streamInvocation() *StreamInvocation {
-	var m *StreamInvocation
-	var args []any
-	if f.argCount <= 4 {
-		b := &jsonStreamInvocationBlock{}
-		m, args = &b.m, b.args[:f.argCount:f.argCount]
-	} else {
-		m, args = &StreamInvocation{}, make([]any, f.argCount)
-	}
-	*m = StreamInvocation{
-		Headers:      f.headers,
-		InvocationID: f.invocationID,
-		Target:       f.target,
-		Arguments:    f.fillArguments(args),
-		StreamIDs:    f.streamIDs,
-	}
-	return m
+	return (*StreamInvocation)(f.invocation())
 }
 
 func (f *jsonFields) readStreamIDs(s *jsonScanner) error {

@@ -77,14 +77,8 @@ type Invocation struct {
 }
 
 // StreamInvocation (type 4) starts a server-to-client stream; InvocationID is
-// required.
-type StreamInvocation struct {
-	Headers      map[string]string
-	InvocationID string
-	Target       string
-	Arguments    []any
-	StreamIDs    []string
-}
+// required. It has the fields of Invocation, so one converts to the other.
+type StreamInvocation Invocation
 
 // StreamItem (type 2) carries one item of a stream. Item may be nil; the
 // JSON encoder still writes "item":null because clients require the key.

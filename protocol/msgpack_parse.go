@@ -125,11 +125,6 @@ type mpInvocation struct {
 	args [mpInlineArgs]any
 }
 
-type mpStreamInvocation struct {
-	StreamInvocation
-	args [mpInlineArgs]any
-}
-
 func (r *mpReader) parseInvocation(t MessageType, count int) (Message, int, error) {
 	headers, err := r.readHeaders()
 	if err != nil {
@@ -150,18 +145,12 @@ func (r *mpReader) parseInvocation(t MessageType, count int) (Message, int, erro
 	if err != nil {
 		return nil, 0, err
 	}
-	// Fill in the message's own fields, whichever of the two types it is.
-	var m Message
-	var args *[]any
-	var streamIDs *[]string
-	var inline *[mpInlineArgs]any
+	p := &mpInvocation{Invocation: Invocation{Headers: headers, InvocationID: id, Target: target}}
+	var m Message = &p.Invocation
 	if t == TypeStreamInvocation {
-		p := &mpStreamInvocation{StreamInvocation: StreamInvocation{Headers: headers, InvocationID: id, Target: target}}
-		m, args, streamIDs, inline = &p.StreamInvocation, &p.Arguments, &p.StreamIDs, &p.args
-	} else {
-		p := &mpInvocation{Invocation: Invocation{Headers: headers, InvocationID: id, Target: target}}
-		m, args, streamIDs, inline = &p.Invocation, &p.Arguments, &p.StreamIDs, &p.args
+		m = (*StreamInvocation)(&p.Invocation)
 	}
+	args, streamIDs, inline := &p.Arguments, &p.StreamIDs, &p.args
 	// Never nil, so that a re-encoded message has an arguments array.
 	if n <= mpInlineArgs {
 		*args = inline[:n:n]
