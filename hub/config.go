@@ -36,7 +36,9 @@ type Config struct {
 	// MaxParallelInvocations is how many ordinary invocations of one
 	// connection may run at once. Default 1: calls run one at a time in the
 	// order they arrived. Streaming methods and methods with upload streams
-	// always run on their own, as on ASP.NET Core.
+	// always run on their own, as on ASP.NET Core. A connection may have at
+	// most 1,024 calls waiting and 256 streams running; calls beyond that
+	// fail and the connection stays up.
 	MaxParallelInvocations int
 	// StreamBufferCapacity is how many items of an upload stream are
 	// buffered before the connection's reader waits. Default 10.
@@ -65,7 +67,9 @@ type Config struct {
 	// "Unauthorized". nil means anonymous connections with an empty user id.
 	Authenticator auth.Authenticator
 	// Authorizer is consulted, never cached, on every new connection
-	// (denied: 403), every hub method call (denied: the call fails with
+	// (denied at negotiate, or at a WebSocket opened without negotiation:
+	// 403; denied when the transport of a negotiated connection starts:
+	// the connection is refused), every hub method call (denied: the call fails with
 	// "HubException: Access denied") and every group join (denied: Add
 	// returns ErrAccessDenied). nil allows everything.
 	Authorizer auth.Authorizer
@@ -89,8 +93,10 @@ type Config struct {
 	// up, at least 1.
 	CallBurst int
 	// MaxConnectionsPerUser and MaxConnectionsPerIP limit the connections of
-	// one user and of one client IP on this node; a connection over the
-	// limit is refused with 429 Too Many Requests. Default 0: unlimited.
+	// one user and of one client IP on this node. Negotiate (and a WebSocket
+	// opened without negotiation) over the limit is answered 429 Too Many
+	// Requests; when several negotiated at once, those whose transport
+	// starts over the limit are refused. Default 0: unlimited.
 	MaxConnectionsPerUser int
 	MaxConnectionsPerIP   int
 	// ClientIP tells the client's IP for MaxConnectionsPerIP. Default: the

@@ -49,6 +49,8 @@ type hubConn struct {
 	lastRecv   atomic.Int64 // unix nanos of the last data received
 	timeoutArm atomic.Bool  // the client's first Ping arms the client timeout
 	closing    atomic.Bool
+	stop       chan struct{} // closed when the hub starts closing the connection
+	busy       atomic.Bool   // the reader is dispatching (client timeout paused)
 	// Authorization rechecks (authz.go).
 	lastRecheck atomic.Int64
 	rechecking  atomic.Bool
@@ -57,6 +59,7 @@ type hubConn struct {
 	mu       sync.Mutex
 	queue    []*call // ordinary invocations waiting for a worker
 	running  int     // workers draining queue
+	streams  int     // streaming calls and calls with upload streams running
 	active   map[string]context.CancelFunc
 	uploads  map[string]*upload
 	results  map[string]chan *protocol.Completion
@@ -81,6 +84,7 @@ func newHubConn(s *Server, c *connection.Conn, id *auth.Identity, ip string) *hu
 		ctx:      ctx,
 		cancel:   cancel,
 		created:  time.Now(),
+		stop:     make(chan struct{}),
 	}
 	h.hctx = &Context{Context: ctx, conn: h}
 	h.lastRecv.Store(h.created.UnixNano())
@@ -93,6 +97,11 @@ func (h *hubConn) Receive(data []byte) error {
 	if h.closing.Load() {
 		return nil
 	}
+	h.busy.Store(true)
+	defer func() {
+		h.lastRecv.Store(time.Now().UnixNano())
+		h.busy.Store(false)
+	}()
 	h.lastRecv.Store(time.Now().UnixNano())
 	// Decoded messages alias buf and outlive this call (methods run later),
 	// so buf is a fresh copy; only the unparsed tail is carried over.
@@ -175,6 +184,10 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	if h.replay != nil {
 		h.conn.EnableReconnect()
 	}
+	if h.srv.closing.Load() { // Shutdown began during the handshake
+		h.closeWithMessage("", true, nil)
+		return n, nil
+	}
 	if cfg.OnConnected != nil {
 		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
 			h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), false, err)
@@ -239,23 +252,28 @@ func (h *hubConn) dispatch(m protocol.Message) {
 	// official server.
 }
 
-// send encodes m with the connection's protocol and queues it. With
-// stateful reconnect it may wait for the client's Acks (see replay.write).
-func (h *hubConn) send(m protocol.Message) error {
+// send encodes m with the connection's protocol and queues it, never
+// waiting.
+func (h *hubConn) send(m protocol.Message) error { return h.sendWaiting(nil, m) }
+
+// sendWaiting is send for a hub method's own Completion and stream items:
+// with stateful reconnect it waits, until wait ends, while the client has
+// not acknowledged enough (see replay.write).
+func (h *hubConn) sendWaiting(wait context.Context, m protocol.Message) error {
 	b, err := h.codec.AppendMessage(nil, m)
 	if err != nil {
 		return err
 	}
-	return h.write(b, m.Type().Trackable(), true)
+	return h.write(wait, b, m.Type().Trackable())
 }
 
 // write queues an encoded frame; every frame for this connection after the
 // handshake goes through here so stateful reconnect can number and keep it.
-func (h *hubConn) write(frame []byte, trackable, mayWait bool) error {
+func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) error {
 	if h.replay == nil {
 		return h.conn.Write(frame, h.binary)
 	}
-	err := h.replay.write(h, frame, trackable, mayWait)
+	err := h.replay.write(wait, h, frame, trackable)
 	if errors.Is(err, errReplayOverflow) {
 		h.conn.Abort(err)
 	}
@@ -269,7 +287,7 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 	if frame == nil || (env.nExcept > 0 && env.excludes(h.id)) {
 		return
 	}
-	if err := h.write(frame, true, false); err != nil && errors.Is(err, connection.ErrQueueFull) {
+	if err := h.write(nil, frame, true); err != nil && errors.Is(err, connection.ErrQueueFull) {
 		h.srv.cfg.Logger.Info("hub: closing a slow connection", "connection", h.id)
 	}
 }
@@ -279,6 +297,10 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 func (h *hubConn) closeWithMessage(text string, allowReconnect bool, cause error) {
 	if !h.closing.CompareAndSwap(false, true) {
 		return
+	}
+	close(h.stop)
+	if h.replay != nil {
+		h.replay.end()
 	}
 	if h.codec != nil {
 		_ = h.send(&protocol.Close{Error: text, AllowReconnect: allowReconnect})
@@ -300,19 +322,19 @@ func (h *hubConn) Tick(now time.Time) {
 		return
 	}
 	h.recheck(now)
-	if h.timeoutArm.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
+	if h.timeoutArm.Load() && !h.busy.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
 		err := WithTypeName("OperationCanceledException", errors.New("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."))
 		h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), true, err)
 		return
 	}
 	if h.conn.Transport() != connection.LongPolling && now.Sub(time.Unix(0, h.lastPing.Load())) >= cfg.KeepAliveInterval {
 		h.lastPing.Store(now.UnixNano())
-		_ = h.write(h.srv.pings[h.codecIndex], false, false)
+		_ = h.write(nil, h.srv.pings[h.codecIndex], false)
 	}
 	if h.replay != nil {
 		if seq, ok := h.replay.ackDue(); ok {
 			if b, err := h.codec.AppendMessage(nil, &protocol.Ack{SequenceID: seq}); err == nil {
-				_ = h.write(b, false, false)
+				_ = h.write(nil, b, false)
 			}
 		}
 	}
@@ -344,7 +366,9 @@ func (h *hubConn) Closed(err error) {
 		return
 	}
 	if h.srv.cfg.OnDisconnected != nil {
-		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(h.hctx, err); return nil })
+		// The connection is gone, but the hook may still send to others.
+		hctx := &Context{Context: context.WithoutCancel(h.ctx), conn: h}
+		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(hctx, err); return nil })
 	}
 	h.srv.local.remove(h)
 }
@@ -352,6 +376,7 @@ func (h *hubConn) Closed(err error) {
 // Detached implements connection.Resumer: the WebSocket was lost and the
 // client may come back with stateful reconnect.
 func (h *hubConn) Detached(err error) {
+	h.pending = nil // a message cut off by the drop is sent again whole
 	if h.replay != nil {
 		h.replay.detach()
 	}

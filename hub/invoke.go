@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/protocol"
@@ -19,6 +20,7 @@ type call struct {
 	cancel context.CancelFunc
 	in     []reflect.Value
 	ups    []*upload
+	stream bool // counted in hubConn.streams until forgotten
 }
 
 // invoke validates and prepares an invocation on the reader goroutine, so
@@ -67,7 +69,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	argi, upi := 0, 0
 	for _, p := range m.params {
 		if p.upload != notUpload {
-			u := newUpload(h, p, h.srv.cfg.StreamBufferCapacity)
+			u := newUpload(h, c.ctx, p, h.srv.cfg.StreamBufferCapacity)
 			c.ups = append(c.ups, u)
 			c.in = append(c.in, u.param)
 			upi++
@@ -84,9 +86,13 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		}
 		c.in = append(c.in, v.Elem())
 	}
-	if err := h.register(c, streamIDs); err != nil {
+	if err := h.register(c, streamIDs, streaming); err != nil {
 		cancel()
-		h.fail(id, err.Error())
+		if errors.Is(err, errTooManyStreams) {
+			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
+		} else {
+			h.fail(id, err.Error())
+		}
 		return
 	}
 	if streaming || len(c.ups) > 0 {
@@ -96,6 +102,13 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		return
 	}
 	h.mu.Lock()
+	if len(h.queue) >= maxQueuedCalls {
+		h.mu.Unlock()
+		h.forget(c)
+		cancel()
+		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), errTooManyCalls, detailed))
+		return
+	}
 	h.queue = append(h.queue, c)
 	start := h.running < h.srv.cfg.MaxParallelInvocations
 	if start {
@@ -107,19 +120,42 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	}
 }
 
+// Bounds on what one client can have the server hold: ordinary calls
+// waiting for a worker, and streams (server streams and calls with upload
+// streams) running at once. Calls over them fail; the connection stays up.
+const (
+	maxQueuedCalls = 1024
+	maxStreams     = 256
+)
+
+var (
+	errTooManyCalls   = &Error{Message: "Too many invocations are waiting on this connection."}
+	errTooManyStreams = &Error{Message: "Too many streams are running on this connection."}
+)
+
 // register records the call's cancellation and upload streams by id.
-func (h *hubConn) register(c *call, streamIDs []string) error {
+func (h *hubConn) register(c *call, streamIDs []string, streaming bool) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	inUse := func(id string) error {
+		return fmt.Errorf("Invocation ID '%s' is already in use.", id) //nolint:staticcheck // the official text
+	}
 	if c.id != "" {
 		if _, dup := h.active[c.id]; dup {
-			return fmt.Errorf("Invocation ID '%s' is already in use.", c.id) //nolint:staticcheck // the official text
+			return inUse(c.id)
 		}
 	}
-	for _, sid := range streamIDs {
-		if _, dup := h.uploads[sid]; dup {
-			return fmt.Errorf("Invocation ID '%s' is already in use.", sid) //nolint:staticcheck // the official text
+	for i, sid := range streamIDs {
+		if _, dup := h.uploads[sid]; dup || sid == c.id || slices.Contains(streamIDs[:i], sid) {
+			return inUse(sid)
 		}
+	}
+	if (streaming || len(streamIDs) > 0) && h.streams >= maxStreams {
+		return errTooManyStreams
+	}
+	if streaming || len(streamIDs) > 0 {
+		h.streams++
+		c.stream = true
 	}
 	if c.id != "" {
 		if h.active == nil {
@@ -196,7 +232,9 @@ func (h *hubConn) complete(c *call, comp *protocol.Completion) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errEncoding, err)
 	}
-	return h.write(b, true, true)
+	// The Completion goes out even after CancelInvocation: wait on the
+	// connection, not on the call.
+	return h.write(h.ctx, b, true)
 }
 
 // finish ends the call: it cancels its context, forgets it and releases
@@ -212,6 +250,10 @@ func (h *hubConn) finish(c *call) {
 // forget removes the call's id and upload streams; it is idempotent.
 func (h *hubConn) forget(c *call) {
 	h.mu.Lock()
+	if c.stream {
+		c.stream = false
+		h.streams--
+	}
 	if c.id != "" {
 		delete(h.active, c.id)
 	}
@@ -231,7 +273,7 @@ func (h *hubConn) fail(id, text string) {
 		return
 	}
 	if b, err := h.codec.AppendMessage(nil, &protocol.Completion{InvocationID: id, Error: text}); err == nil {
-		_ = h.write(b, true, false)
+		_ = h.write(nil, b, true)
 	}
 }
 

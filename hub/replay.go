@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -13,7 +14,8 @@ import (
 // acknowledged, to be sent again after the client reconnects.
 type replay struct {
 	mu   sync.Mutex
-	cond *sync.Cond // signalled when an Ack frees room or the connection ends
+	room chan struct{} // closed (and replaced) when an Ack frees room
+	done chan struct{} // closed when the connection ends
 
 	limit int // StatefulReconnectBufferSize
 	hard  int // beyond this, a write that must not wait closes the connection
@@ -38,23 +40,35 @@ type sentMsg struct {
 // outgrew the hard limit while it could not be made to wait.
 var errReplayOverflow = errors.New("hub: stateful reconnect buffer overflow (client does not acknowledge)")
 
-func newReplay(limit, hard int) *replay {
-	r := &replay{limit: limit, hard: max(hard, 2*limit), next: 1}
-	r.cond = sync.NewCond(&r.mu)
-	return r
+// newReplay keeps up to limit unacknowledged bytes before waiting writers
+// wait. maxQueue is the connection's send-queue bound: the whole buffer is
+// queued again on resume, so it never grows past three quarters of it.
+func newReplay(limit, maxQueue int) *replay {
+	hard := min(max(2*limit, maxQueue/2), maxQueue*3/4)
+	return &replay{limit: min(limit, hard), hard: hard, next: 1, room: make(chan struct{}), done: make(chan struct{})}
 }
 
 // write numbers and buffers a trackable frame and queues it on the
-// connection, under one lock so sequence ids follow queue order. Writers
-// that may wait (hub methods, streams, completions) wait while the buffer is
-// over its limit, as on ASP.NET Core; deliveries from the backplane never
-// wait and overflow only at the hard limit.
-func (r *replay) write(h *hubConn, frame []byte, trackable, mayWait bool) error {
+// connection, under one lock so sequence ids follow queue order. A writer
+// with a non-nil wait (a hub method's Completion or stream item) waits while
+// the buffer is over its limit, as on ASP.NET Core, until ctx ends; every
+// other writer never waits, and the connection overflows only at the hard
+// limit.
+func (r *replay) write(wait context.Context, h *hubConn, frame []byte, trackable bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if trackable {
-		for mayWait && r.bytes >= r.limit && !r.ended {
-			r.cond.Wait()
+		for wait != nil && r.bytes >= r.limit && !r.ended {
+			room := r.room
+			r.mu.Unlock()
+			select {
+			case <-room:
+			case <-r.done:
+			case <-wait.Done():
+				r.mu.Lock()
+				return wait.Err()
+			}
+			r.mu.Lock()
 		}
 		if r.ended {
 			return errConnectionClosed
@@ -84,7 +98,8 @@ func (r *replay) ack(seq uint64) {
 	}
 	if n > 0 {
 		r.pending = r.pending[n:]
-		r.cond.Broadcast()
+		close(r.room)
+		r.room = make(chan struct{})
 	}
 }
 
@@ -158,10 +173,12 @@ func (r *replay) resume(h *hubConn) {
 	}
 }
 
-// end releases every waiting writer.
+// end releases every waiting writer; later trackable writes fail.
 func (r *replay) end() {
 	r.mu.Lock()
-	r.ended = true
-	r.cond.Broadcast()
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if !r.ended {
+		r.ended = true
+		close(r.done)
+	}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,6 +19,7 @@ var errConnectionClosed = errors.New("hub: connection closed")
 type upload struct {
 	id    string
 	h     *hubConn
+	ctx   context.Context // the call's: cancelled by CancelInvocation
 	elem  reflect.Type
 	ch    reflect.Value // chan T, closed by complete
 	param reflect.Value // what the method receives
@@ -30,8 +32,8 @@ type upload struct {
 	err    error // the client's stream error, visible once ch is closed
 }
 
-func newUpload(h *hubConn, p param, capacity int) *upload {
-	u := &upload{h: h, elem: p.elem, done: make(chan struct{})}
+func newUpload(h *hubConn, ctx context.Context, p param, capacity int) *upload {
+	u := &upload{h: h, ctx: ctx, elem: p.elem, done: make(chan struct{})}
 	u.ch = reflect.MakeChan(reflect.ChanOf(reflect.BothDir, p.elem), capacity)
 	switch p.upload {
 	case uploadChan:
@@ -62,14 +64,14 @@ func newUpload(h *hubConn, p param, capacity int) *upload {
 func (u *upload) each(yield func(reflect.Value) bool) bool {
 	cases := []reflect.SelectCase{
 		{Dir: reflect.SelectRecv, Chan: u.ch},
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.h.ctx.Done())},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.ctx.Done())},
 	}
 	for {
 		chosen, v, ok := reflect.Select(cases)
 		if chosen == 1 {
 			u.mu.Lock()
 			if u.err == nil {
-				u.err = u.h.ctx.Err()
+				u.err = u.ctx.Err()
 			}
 			u.mu.Unlock()
 			return true
@@ -108,10 +110,13 @@ func (h *hubConn) uploadItem(id string, item any) {
 		u.complete(invalidData("Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked."))
 		return
 	}
+	// Wait for room as ASP.NET Core does (backpressure to the client), until
+	// the method returns or the connection is closing or aborted.
 	reflect.Select([]reflect.SelectCase{
 		{Dir: reflect.SelectSend, Chan: u.ch, Send: v.Elem()},
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.done)},
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(h.ctx.Done())},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(h.stop)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(h.conn.Context().Done())},
 	})
 }
 
@@ -155,7 +160,7 @@ func (h *hubConn) stream(c *call, out reflect.Value) {
 			streamErr = err
 			return false
 		}
-		return h.write(b, true, true) == nil
+		return h.write(c.ctx, b, true) == nil
 	}
 	switch c.m.result {
 	case streamChan:

@@ -191,6 +191,7 @@ func (c *Conn) abortLocked(err error) {
 	c.inputDone.Store(true)
 	c.dropQueue()
 	c.wakePoll()
+	c.cancel() // whoever waits on the connection stops now
 	t := c.t
 	// No request goroutine will notice and finish a long-polling or a
 	// detached connection, so finish it here, off the caller's goroutine
