@@ -97,12 +97,12 @@ func (h *hubConn) Receive(data []byte) error {
 	if h.closing.Load() {
 		return nil
 	}
+	// Dispatch pauses the client timeout; it restarts when Receive returns.
 	h.busy.Store(true)
 	defer func() {
 		h.lastRecv.Store(time.Now().UnixNano())
 		h.busy.Store(false)
 	}()
-	h.lastRecv.Store(time.Now().UnixNano())
 	// Decoded messages alias buf and outlive this call (methods run later),
 	// so buf is a fresh copy; only the unparsed tail is carried over.
 	var buf []byte

@@ -196,10 +196,11 @@ func (h *hubConn) drain() {
 func (h *hubConn) run(c *call) {
 	defer h.finish(c)
 	out, err := c.m.call(c.in)
-	prefix := fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", c.m.name)
-	detailed := h.srv.cfg.EnableDetailedErrors
+	failed := func(err error) string {
+		return errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", c.m.name), err, h.srv.cfg.EnableDetailedErrors)
+	}
 	if err != nil {
-		h.complete(c, &protocol.Completion{Error: errorMessage(prefix, err, detailed)})
+		_ = h.complete(c, &protocol.Completion{Error: failed(err)})
 		return
 	}
 	if c.m.streaming() {
@@ -213,7 +214,7 @@ func (h *hubConn) run(c *call) {
 	// The official server answers every successful call with a result,
 	// null for void methods.
 	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
-		h.fail(c.id, errorMessage(prefix, err, detailed))
+		h.fail(c.id, failed(err))
 	}
 }
 

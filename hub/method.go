@@ -191,11 +191,20 @@ func seq2Elem(t reflect.Type) (reflect.Type, bool) {
 	return y.In(0), true
 }
 
-// methodTable maps lower-cased names to methods; it is replaced, never
-// mutated, so calls read it without a lock.
+// methodTable maps names to methods, under both the registered and the
+// lower-cased name, so the usual exact-case call finds its method without
+// allocating. It is replaced, never mutated, so calls read it without a
+// lock.
 type methodTable map[string]*method
 
 func methodKey(name string) string { return strings.ToLower(name) }
+
+func (t methodTable) lookup(name string) *method {
+	if m, ok := t[name]; ok {
+		return m
+	}
+	return t[methodKey(name)]
+}
 
 // methodsOf returns the exported methods of receiver as hub methods, each
 // under its Go name.

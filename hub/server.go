@@ -115,7 +115,7 @@ func (s *Server) add(ms ...*method) error {
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
 	old := *s.methods.Load()
-	next := make(methodTable, len(old)+len(ms))
+	next := make(methodTable, len(old)+2*len(ms))
 	for k, v := range old {
 		next[k] = v
 	}
@@ -125,13 +125,14 @@ func (s *Server) add(ms ...*method) error {
 			return fmt.Errorf("hub: method %q is already registered", m.name)
 		}
 		next[key] = m
+		next[m.name] = m
 	}
 	s.methods.Store(&next)
 	return nil
 }
 
 func (s *Server) lookup(name string) *method {
-	return (*s.methods.Load())[methodKey(name)]
+	return s.methods.Load().lookup(name)
 }
 
 // Clients returns the hub-wide send targets, for use outside hub methods,

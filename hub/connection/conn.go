@@ -364,7 +364,9 @@ func (c *Conn) abandon(err error) {
 // of the connection: it keeps the request's context values (what an
 // authentication middleware stored there) but ends with the connection.
 func requestForConn(r *http.Request, connCtx context.Context) *http.Request {
-	req := r.Clone(valueContext{Context: connCtx, values: r.Context()})
+	// A shallow copy: net/http allocates a request per request and does not
+	// reuse it, and a deep Clone would hold every header twice.
+	req := r.WithContext(valueContext{Context: connCtx, values: r.Context()})
 	req.Body = http.NoBody
 	return req
 }
