@@ -340,10 +340,10 @@ func (c *Conn) finish(readErr error, clean bool) {
 		sess.Closed(reason)
 		c.tickMu.Unlock()
 	}
-	c.s.release()
 	if c.s.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.s.log.Debug("connection ended", "id", c.id, "transport", c.kind.String(), "reason", reason)
 	}
+	c.s.release() // last: Close returns once every connection has released
 }
 
 // abandon undoes a claim whose transport did not start (no Session).

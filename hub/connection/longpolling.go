@@ -195,7 +195,7 @@ func (s *Server) writePoll(w http.ResponseWriter, rc *http.ResponseController, c
 	c.mu.Lock()
 	c.queued -= n
 	if c.spare == nil && !s.opts.PreserveUnits {
-		c.spare = batch[:0]
+		c.spare = reusable(batch)
 	}
 	c.mu.Unlock()
 	if err != nil {

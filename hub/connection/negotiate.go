@@ -59,6 +59,11 @@ func (s *Server) serveNegotiate(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := s.newConn(version, stateful)
+	if s.shuttingDown() { // shutdown began after the check above
+		c.expire(ErrServerClosed)
+		writeText(w, http.StatusServiceUnavailable, "")
+		return
+	}
 	body := appendNegotiateResponse(make([]byte, 0, 256), version, c.id, c.token, s.opts.Transports, stateful)
 	writeBody(w, http.StatusOK, "application/json", string(body))
 }

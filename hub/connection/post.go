@@ -72,7 +72,9 @@ func readPost(r *http.Request, buf []byte, limit int) ([]byte, error) {
 		return buf, errPostTooLarge
 	}
 	if r.ContentLength >= int64(cap(buf)) {
-		buf = make([]byte, 0, r.ContentLength+1) // +1: room to see the EOF
+		// +1: room to see the EOF. A declared length is not trusted beyond
+		// 64 KiB before the bytes arrive: the buffer grows as they do.
+		buf = make([]byte, 0, min(r.ContentLength+1, 64<<10))
 	}
 	for {
 		if len(buf) == cap(buf) {

@@ -78,7 +78,20 @@ func (c *Conn) dropQueue() {
 		c.queued -= len(u.b)
 	}
 	clear(c.queue)
-	c.queue = c.queue[:0]
+	c.queue = reusable(c.queue)
+}
+
+// maxKeptUnits bounds the queue array an idle connection keeps for reuse;
+// a larger one, left by a burst, is dropped.
+const maxKeptUnits = 256
+
+// reusable returns units emptied for reuse, or nil when it is too large to
+// keep on an idle connection.
+func reusable(units []unit) []unit {
+	if cap(units) > maxKeptUnits {
+		return nil
+	}
+	return units[:0]
 }
 
 // drain is the writer goroutine (c.writeLoop): it drains the queue, then
@@ -114,7 +127,7 @@ func (c *Conn) drain() {
 
 		c.mu.Lock()
 		c.queued -= n
-		c.spare = batch[:0]
+		c.spare = reusable(batch)
 		c.mu.Unlock()
 		if err != nil {
 			if c.transportFailed(t) {

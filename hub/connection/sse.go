@@ -85,6 +85,10 @@ func (t *sseTransport) fail(code int, body string) {
 	})
 }
 
+// maxKeptEventBytes bounds the framing buffer an event stream keeps between
+// events.
+const maxKeptEventBytes = 4 << 10
+
 // send writes p as one event: each line of p as "data: <line>\r\n" (a \r
 // before the \n dropped), then the blank line. Only text reaches here:
 // Write refuses binary units on this transport.
@@ -94,8 +98,8 @@ func (t *sseTransport) send(p []byte, _ bool) error {
 	}
 	t.buf = appendSSEEvent(t.buf[:0], p)
 	_, err := t.w.Write(t.buf)
-	if cap(t.buf) > 2*DefaultMaxFrameBytes {
-		t.buf = nil // do not keep a one-off large buffer
+	if cap(t.buf) > maxKeptEventBytes {
+		t.buf = nil // an idle stream does not keep a one-off large buffer
 	}
 	if err != nil {
 		return err

@@ -46,11 +46,14 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			writeText(w, http.StatusNotFound, transportNotSupported(WebSockets))
 			return
 		}
+		// Registered before it is counted, so a Close that starts in
+		// between finds it (expires it, or aborts it once it runs).
+		c = s.newConn(0, false)
 		if !s.acquire() {
+			c.expire(ErrServerClosed)
 			writeText(w, http.StatusServiceUnavailable, "")
 			return
 		}
-		c = s.newConn(0, false)
 		if code, _ := c.claim(WebSockets); code != 0 { // only a shutdown can have expired c
 			c.abandon(ErrServerClosed)
 			writeText(w, http.StatusServiceUnavailable, "")
