@@ -199,11 +199,8 @@ func (f *jsonFields) readSequenceID(s *jsonScanner) error {
 }
 
 func (f *jsonFields) readArguments(s *jsonScanner) error {
-	if !s.consume('[') {
-		if _, err := s.skipValue(1); err != nil {
-			return err
-		}
-		return invalidf("Expected 'arguments' to be of type Array.")
+	if err := expectOpen(s, '[', "arguments", "Array"); err != nil {
+		return err
 	}
 	// A repeated property replaces the earlier one, as on .NET.
 	f.hasArguments, f.argCount, f.moreArgs = true, 0, f.moreArgs[:0]
@@ -272,11 +269,8 @@ func (f *jsonFields) streamInvocation() *StreamInvocation {
 }
 
 func (f *jsonFields) readStreamIDs(s *jsonScanner) error {
-	if !s.consume('[') {
-		if _, err := s.skipValue(1); err != nil {
-			return err
-		}
-		return invalidf("Expected 'streamIds' to be of type Array.")
+	if err := expectOpen(s, '[', "streamIds", "Array"); err != nil {
+		return err
 	}
 	f.streamIDs = nil
 	for first := true; ; first = false {
@@ -309,11 +303,8 @@ func (f *jsonFields) readStreamIDs(s *jsonScanner) error {
 }
 
 func (f *jsonFields) readHeaders(s *jsonScanner) error {
-	if !s.consume('{') {
-		if _, err := s.skipValue(1); err != nil {
-			return err
-		}
-		return invalidf("Expected 'headers' to be of type StartObject.")
+	if err := expectOpen(s, '{', "headers", "StartObject"); err != nil {
+		return err
 	}
 	f.headers = nil
 	for first := true; ; first = false {
@@ -445,4 +436,16 @@ func jsonParseMessages(dst []Message, buf []byte, limit int) ([]Message, int, er
 		consumed += end + 1
 	}
 	return dst, consumed, nil
+}
+
+// expectOpen consumes the opening bracket of property prop's value, or
+// skips the value and reports that it is not of type typ.
+func expectOpen(s *jsonScanner, open byte, prop, typ string) error {
+	if s.consume(open) {
+		return nil
+	}
+	if _, err := s.skipValue(1); err != nil {
+		return err
+	}
+	return invalidf("Expected '%s' to be of type %s.", prop, typ)
 }

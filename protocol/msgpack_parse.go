@@ -126,11 +126,7 @@ type mpInvocation struct {
 }
 
 func (r *mpReader) parseInvocation(t MessageType, count int) (Message, int, error) {
-	headers, err := r.readHeaders()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, _, err := r.readString("invocationId")
+	headers, id, err := r.readHeadersAndID()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -172,11 +168,7 @@ func (r *mpReader) parseInvocation(t MessageType, count int) (Message, int, erro
 }
 
 func (r *mpReader) parseStreamItem() (Message, error) {
-	headers, err := r.readHeaders()
-	if err != nil {
-		return nil, err
-	}
-	id, _, err := r.readString("invocationId")
+	headers, id, err := r.readHeadersAndID()
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +180,7 @@ func (r *mpReader) parseStreamItem() (Message, error) {
 }
 
 func (r *mpReader) parseCompletion(count int) (Message, int, error) {
-	headers, err := r.readHeaders()
-	if err != nil {
-		return nil, 0, err
-	}
-	id, _, err := r.readString("invocationId")
+	headers, id, err := r.readHeadersAndID()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -224,11 +212,7 @@ func (r *mpReader) parseCompletion(count int) (Message, int, error) {
 }
 
 func (r *mpReader) parseCancel() (Message, error) {
-	headers, err := r.readHeaders()
-	if err != nil {
-		return nil, err
-	}
-	id, _, err := r.readString("invocationId")
+	headers, id, err := r.readHeadersAndID()
 	if err != nil {
 		return nil, err
 	}
@@ -296,4 +280,15 @@ func (r *mpReader) readStreamIDs() ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// readHeadersAndID reads the headers and invocationId that open messages
+// of types 1 to 5.
+func (r *mpReader) readHeadersAndID() (map[string]string, string, error) {
+	headers, err := r.readHeaders()
+	if err != nil {
+		return nil, "", err
+	}
+	id, _, err := r.readString("invocationId")
+	return headers, id, err
 }
