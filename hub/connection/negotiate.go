@@ -58,6 +58,11 @@ func (s *Server) serveNegotiate(w http.ResponseWriter, r *http.Request) {
 		stateful = strings.EqualFold(strings.TrimSpace(v), "true")
 	}
 
+	if s.pending.Load() >= int64(s.opts.MaxPendingNegotiations) {
+		writeText(w, http.StatusServiceUnavailable, "")
+		return
+	}
+	s.pending.Add(1)
 	c := s.newConn(version, stateful)
 	if s.shuttingDown() { // shutdown began after the check above
 		c.expire(ErrServerClosed)

@@ -147,6 +147,22 @@ func TestNegotiationExpiry(t *testing.T) {
 	assert.Equal(t, "No Connection with that ID", body)
 }
 
+func TestMaxPendingNegotiations(t *testing.T) {
+	s, ts := newTestServer(t, newTestApp(), Options{MaxPendingNegotiations: 3, DisconnectTimeout: 50 * time.Millisecond, tickInterval: 10 * time.Millisecond})
+	for range 3 {
+		negotiate(t, ts)
+	}
+	resp, body := do(t, ts, http.MethodPost, "/hub/negotiate?negotiateVersion=1", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Empty(t, body)
+	// Once the unused negotiations expire, there is room again.
+	eventually(t, func() bool { return registered(s) == 0 }, "negotiations not expired")
+	eventually(t, func() bool {
+		resp, _ := do(t, ts, http.MethodPost, "/hub/negotiate?negotiateVersion=1", nil)
+		return resp.StatusCode == http.StatusOK
+	}, "no room after expiry")
+}
+
 func TestEndpointStatus(t *testing.T) {
 	sse := http.Header{"Accept": {"text/event-stream"}}
 	tests := []struct {

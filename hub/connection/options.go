@@ -59,6 +59,8 @@ const (
 	DefaultLongPollTimeout      = 90 * time.Second
 	DefaultMaxPostBytes         = 1 << 20
 
+	DefaultMaxPendingNegotiations = 100_000
+
 	heartbeatInterval = time.Second
 	// maxReceiveChunk bounds one Session.Receive call: a larger incoming
 	// WebSocket message is handed over in several consecutive chunks.
@@ -126,6 +128,14 @@ type Options struct {
 	// 1 MiB.
 	MaxPostBytes int
 
+	// MaxPendingNegotiations bounds the connections negotiated but not yet
+	// started, which otherwise live for DisconnectTimeout each: a negotiate
+	// beyond it is answered 503 Service Unavailable with an empty body. The
+	// count is recounted by each heartbeat and raised by each negotiate in
+	// between, so it is exact to within a second's negotiations. Default
+	// 100,000.
+	MaxPendingNegotiations int
+
 	// PreserveUnits, if true, sends each unit passed to Conn.Write as its
 	// own transport unit: WebSocket message, Server-Sent Event or poll
 	// response (a raw echo needs this). Default false: the writer joins
@@ -190,6 +200,7 @@ func (o Options) withDefaults() (Options, error) {
 		{"MaxQueueBytes", &o.MaxQueueBytes, DefaultMaxQueueBytes},
 		{"MaxFrameBytes", &o.MaxFrameBytes, DefaultMaxFrameBytes},
 		{"MaxPostBytes", &o.MaxPostBytes, DefaultMaxPostBytes},
+		{"MaxPendingNegotiations", &o.MaxPendingNegotiations, DefaultMaxPendingNegotiations},
 	}
 	for _, s := range sizes {
 		switch {

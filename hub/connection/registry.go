@@ -63,6 +63,8 @@ func (s *Server) heartbeat(interval time.Duration) {
 func (s *Server) beat(now time.Time, conns []*Conn) {
 	mono := s.now()
 	sendTimeout := int64(s.opts.TransportSendTimeout)
+	var pending int64
+	defer func() { s.pending.Store(pending) }()
 	for _, c := range conns {
 		c.mu.Lock()
 		state, sess, created := c.state, c.session, c.created
@@ -71,6 +73,8 @@ func (s *Server) beat(now time.Time, conns []*Conn) {
 			c.mu.Unlock()
 			if time.Duration(mono-created) > s.opts.DisconnectTimeout {
 				c.expire(ErrClosed)
+			} else {
+				pending++
 			}
 			continue
 		case state == stDetached:

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,10 @@ type Server struct {
 
 	mu    sync.RWMutex
 	conns map[string]*Conn // by connection token
+
+	// pending counts negotiated connections not yet started: raised by each
+	// negotiate, recounted by every heartbeat.
+	pending atomic.Int64
 
 	liveMu   sync.Mutex
 	live     int           // connections whose transport has started and not ended
