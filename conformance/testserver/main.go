@@ -52,6 +52,7 @@ func run() error {
 	addr := fs.String("addr", "127.0.0.1:5000", "HTTP listen address; port 0 picks a free port")
 	httpsAddr := fs.String("https-addr", "", "optional HTTPS listen address with a self-signed certificate generated at startup; port 0 picks a free port (default: no HTTPS)")
 	verbose := fs.Bool("v", false, "log at debug level (default: warnings and errors only)")
+	webworkerDir := fs.String("webworker-dir", "", "directory served at /lib/signalr-webworker/ (default: @microsoft/signalr/dist/webworker under conformance/node_modules or node_modules)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long a graceful shutdown waits for connections to end")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +73,9 @@ func run() error {
 	app, err := newTestApp(logger)
 	if err != nil {
 		return err
+	}
+	if app.webworker = webworkerHandler(*webworkerDir); app.webworker == nil {
+		logger.Warn("the WebWorker bundle is not installed; /lib/signalr-webworker/ answers 404 (run npm ci in conformance/)")
 	}
 
 	ln, err := net.Listen("tcp", *addr)

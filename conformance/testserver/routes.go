@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,11 @@ type testApp struct {
 	testHubConns sync.Map
 
 	redirects atomic.Int64 // /redirect's counter, global as upstream
+
+	// webworker serves /lib/signalr-webworker/ (the official client's
+	// WebWorker bundle), as the upstream app's wwwroot does; nil when the
+	// npm package is not installed.
+	webworker http.Handler
 }
 
 func newTestApp(logger *slog.Logger) (*testApp, error) {
@@ -200,6 +206,9 @@ func (a *testApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch {
+	case strings.HasPrefix(lower, webworkerPath) && a.webworker != nil:
+		a.webworker.ServeHTTP(w, r)
+		return
 	case lower == "/generatejwttoken" && r.Method == http.MethodGet:
 		a.generateJWT(w)
 		return
@@ -350,3 +359,31 @@ func (s echoSession) Receive(data []byte) error {
 func (echoSession) Tick(time.Time) {}
 
 func (echoSession) Closed(error) {}
+
+// webworkerPath is where the upstream app serves the client's WebWorker
+// bundle (wwwroot/lib/signalr-webworker, copied from
+// @microsoft/signalr/dist/webworker).
+const webworkerPath = "/lib/signalr-webworker/"
+
+// webworkerDirs are where the npm package is looked for when no directory
+// is given: the conformance suite's node_modules from the repository root,
+// or a node_modules in the working directory.
+var webworkerDirs = []string{
+	"conformance/node_modules/@microsoft/signalr/dist/webworker",
+	"node_modules/@microsoft/signalr/dist/webworker",
+}
+
+// webworkerHandler serves dir, or the first of webworkerDirs that exists,
+// under webworkerPath; nil if there is none.
+func webworkerHandler(dir string) http.Handler {
+	dirs := webworkerDirs
+	if dir != "" {
+		dirs = []string{dir}
+	}
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return http.StripPrefix(webworkerPath, http.FileServer(http.Dir(d)))
+		}
+	}
+	return nil
+}
