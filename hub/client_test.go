@@ -28,6 +28,12 @@ func testServer(t testing.TB, cfg Config, setup func(s *Server)) (*Server, strin
 	if setup != nil {
 		setup(s)
 	}
+	return s, serve(t, s)
+}
+
+// serve mounts s at /hub on an httptest server and closes both when the
+// test ends; it returns the hub's URL.
+func serve(t testing.TB, s *Server) string {
 	mux := http.NewServeMux()
 	mux.Handle("/hub", s)
 	mux.Handle("/hub/negotiate", s)
@@ -36,7 +42,7 @@ func testServer(t testing.TB, cfg Config, setup func(s *Server)) (*Server, strin
 		_ = s.Close()
 		hs.Close()
 	})
-	return s, hs.URL + "/hub"
+	return hs.URL + "/hub"
 }
 
 // testClient is a minimal hub client on a raw WebSocket, speaking our own
@@ -51,7 +57,18 @@ type testClient struct {
 	next  int
 }
 
+// dial negotiates, opens the WebSocket and completes a version-1 handshake.
 func dial(t testing.TB, url string, codec protocol.Codec) *testClient {
+	t.Helper()
+	c := dialNoHandshake(t, url)
+	c.codec = codec
+	c.handshake(1)
+	return c
+}
+
+// dialNoHandshake negotiates and opens the WebSocket; the caller sends the
+// handshake.
+func dialNoHandshake(t testing.TB, url string) *testClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -67,17 +84,25 @@ func dial(t testing.TB, url string, codec protocol.Codec) *testClient {
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"?id="+neg.ConnectionToken+"&"+query, nil)
 	require.NoError(t, err)
 	ws.SetReadLimit(-1)
-	c := &testClient{t: t, ws: ws, codec: codec, id: neg.ConnectionID}
+	c := &testClient{t: t, ws: ws, id: neg.ConnectionID}
 	t.Cleanup(func() { _ = ws.CloseNow() })
-	hs := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: codec.Name(), Version: 1})
-	require.NoError(t, ws.Write(ctx, websocket.MessageText, hs))
-	_, data, err := ws.Read(ctx)
-	require.NoError(t, err)
-	resp, n, err := protocol.ParseHandshakeResponse(data)
-	require.NoError(t, err)
-	require.Empty(t, resp.Error)
-	c.buf = append(c.buf, data[n:]...)
 	return c
+}
+
+// handshake sends the handshake request for c's codec and reads the
+// successful response; what follows it is kept for recv.
+func (c *testClient) handshake(version int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hs := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: c.codec.Name(), Version: version})
+	require.NoError(c.t, c.ws.Write(ctx, websocket.MessageText, hs))
+	_, data, err := c.ws.Read(ctx)
+	require.NoError(c.t, err)
+	resp, n, err := protocol.ParseHandshakeResponse(data)
+	require.NoError(c.t, err)
+	require.Empty(c.t, resp.Error)
+	c.buf = append(c.buf, data[n:]...)
 }
 
 func (c *testClient) send(m protocol.Message) {

@@ -6,11 +6,8 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,36 +21,13 @@ import (
 	"github.com/listhub/listhub/protocol"
 )
 
-func newMux(s *Server) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("/hub", s)
-	mux.Handle("/hub/negotiate", s)
-	return mux
-}
-
-func startHTTP(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
-
-func dialNoHandshake(t *testing.T, url string) *testClient {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	res, err := http.Post(url+"/negotiate?negotiateVersion=1", "text/plain", nil)
-	require.NoError(t, err)
-	var neg struct{ ConnectionID, ConnectionToken string }
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&neg))
-	res.Body.Close()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"?id="+neg.ConnectionToken, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ws.CloseNow() })
-	return &testClient{t: t, ws: ws, id: neg.ConnectionID}
-}
-
-// ordinary calls queue without bound while one runs.
+// Ordinary calls queue without bound while one runs.
 func TestRegressionUnboundedCallQueue(t *testing.T) {
 	s, err := New(Config{Logger: quietLogger()})
 	require.NoError(t, err)
 	release := make(chan struct{})
 	require.NoError(t, s.Register("Slow", func(x string) { <-release }))
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dial(t, url, protocol.JSON{})
 	var batch []byte
 	for i := 0; i < 200; i++ {
@@ -72,7 +46,7 @@ func TestRegressionUnboundedCallQueue(t *testing.T) {
 	_ = s.Close()
 }
 
-// cancelling an invocation does not end its iter.Seq upload.
+// Cancelling an invocation does not end its iter.Seq upload.
 func TestRegressionCancelDoesNotEndUpload(t *testing.T) {
 	s, err := New(Config{Logger: quietLogger()})
 	require.NoError(t, err)
@@ -85,7 +59,7 @@ func TestRegressionCancelDoesNotEndUpload(t *testing.T) {
 		}
 		return n
 	}))
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dial(t, url, protocol.JSON{})
 	c.send(&protocol.Invocation{InvocationID: "1", Target: "Sum", StreamIDs: []string{"s"}})
 	c.send(&protocol.StreamItem{InvocationID: "s", Item: 1})
@@ -98,12 +72,12 @@ func TestRegressionCancelDoesNotEndUpload(t *testing.T) {
 	_ = s.Close()
 }
 
-// a partial message from the dropped socket is glued to the new one.
+// A partial message from the dropped socket is glued to the new one.
 func TestRegressionResumeKeepsStalePartialInput(t *testing.T) {
 	s, err := New(Config{Connection: connection.Options{AllowStatefulReconnects: true}, Logger: quietLogger()})
 	require.NoError(t, err)
 	require.NoError(t, s.Register("Echo", func(x string) string { return x }))
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dialStateful(t, url, protocol.JSON{})
 	full, _ := c.codec.AppendMessage(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
 	require.NoError(t, c.ws.Write(context.Background(), websocket.MessageText, full[:10]))
@@ -130,7 +104,7 @@ func TestRegressionResumeKeepsStalePartialInput(t *testing.T) {
 	}
 }
 
-// a reader blocked on upload backpressure counts as client silence.
+// A reader blocked on upload backpressure counts as client silence.
 func TestRegressionClientTimeoutDuringBackpressure(t *testing.T) {
 	s, err := New(Config{ClientTimeoutInterval: 2 * time.Second, Logger: quietLogger()})
 	require.NoError(t, err)
@@ -142,7 +116,7 @@ func TestRegressionClientTimeoutDuringBackpressure(t *testing.T) {
 		}
 		return n
 	}))
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dial(t, url, protocol.JSON{})
 	c.send(&protocol.Ping{})
 	c.send(&protocol.Invocation{InvocationID: "1", Target: "Slow", StreamIDs: []string{"s"}})
@@ -187,7 +161,7 @@ func TestRegressionOnConnectedStatefulDeadlock(t *testing.T) {
 	}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	hs := newHTTP(t, s)
+	hs := serve(t, s)
 	c := dialStateful(t, hs, protocol.JSON{})
 	// The client acks everything it gets, as the JS client does.
 	for i := 0; i < 4; i++ {
@@ -202,13 +176,13 @@ func TestRegressionOnConnectedStatefulDeadlock(t *testing.T) {
 	}
 }
 
-// a method not draining its upload stream wedges the reader for good.
+// A method not draining its upload stream wedges the reader for good.
 func TestRegressionUploadWedgesReader(t *testing.T) {
 	cfg := Config{Logger: quietLogger()}
 	s, err := New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, s.Register("Wait", func(ctx context.Context, in <-chan int) error { <-ctx.Done(); return nil }))
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dial(t, url, protocol.JSON{})
 	c.send(&protocol.Invocation{InvocationID: "1", Target: "Wait", StreamIDs: []string{"s"}})
 	for i := 0; i < 12; i++ {
@@ -231,7 +205,7 @@ func TestRegressionOnDisconnectedContextCancelled(t *testing.T) {
 	}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dial(t, url, protocol.JSON{})
 	_ = c.ws.Close(websocket.StatusNormalClosure, "")
 	err = <-got
@@ -245,7 +219,7 @@ func TestRegressionClientSendIgnoresCtx(t *testing.T) {
 	cfg := Config{Connection: connection.Options{AllowStatefulReconnects: true}, Logger: quietLogger()}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dialStateful(t, url, protocol.JSON{})
 	go func() { // read but never ack
 		for {
@@ -278,12 +252,12 @@ func TestRegressionClientSendIgnoresCtx(t *testing.T) {
 	_ = s.Close()
 }
 
-// a connection whose handshake completes after Shutdown began never
+// A connection whose handshake completes after Shutdown began never
 // gets the Close and holds Shutdown until ctx ends.
 func TestRegressionShutdownMissesLateHandshake(t *testing.T) {
 	s, err := New(Config{Logger: quietLogger()})
 	require.NoError(t, err)
-	url := newHTTP(t, s)
+	url := serve(t, s)
 	c := dialNoHandshake(t, url)
 	shut := make(chan error, 1)
 	go func() {
@@ -296,25 +270,12 @@ func TestRegressionShutdownMissesLateHandshake(t *testing.T) {
 	require.NoError(t, c.ws.Write(context.Background(), websocket.MessageText, hs))
 	go func() {
 		for {
-			_, data, err := c.ws.Read(context.Background())
-			if err != nil {
+			if _, _, err := c.ws.Read(context.Background()); err != nil {
 				return
 			}
-			t.Logf("client got %q", data)
 		}
 	}()
 	err = <-shut
 	t.Logf("Shutdown: %v", err)
 	require.False(t, errors.Is(err, context.DeadlineExceeded), "late-handshake connection was never closed by Shutdown")
-}
-
-// newHTTP serves s for the test and closes both at its end.
-func newHTTP(t *testing.T, s *Server) string {
-	mux := newMux(s)
-	hs := startHTTP(mux)
-	t.Cleanup(func() {
-		_ = s.Close()
-		hs.Close()
-	})
-	return hs.URL + "/hub"
 }

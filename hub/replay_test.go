@@ -39,14 +39,7 @@ func dialStateful(t *testing.T, url string, codec protocol.Codec) *statefulClien
 	require.True(t, neg.UseStatefulReconnect)
 	c := &statefulClient{testClient: &testClient{t: t, codec: codec, id: neg.ConnectionID}, url: url, token: neg.ConnectionToken, seqNext: 1}
 	c.open()
-	hs := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: codec.Name(), Version: 2})
-	require.NoError(t, c.ws.Write(context.Background(), websocket.MessageText, hs))
-	_, data, err := c.ws.Read(context.Background())
-	require.NoError(t, err)
-	resp, n, err := protocol.ParseHandshakeResponse(data)
-	require.NoError(t, err)
-	require.Empty(t, resp.Error)
-	c.buf = append(c.buf, data[n:]...)
+	c.handshake(2)
 	return c
 }
 
