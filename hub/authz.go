@@ -112,16 +112,20 @@ type limits struct {
 // hasRoom reports whether one more connection of user and ip fits the
 // limits of this node.
 func (r *registry) hasRoom(user, ip string) bool {
-	cfg := &r.srv.cfg
 	r.limits.mu.Lock()
 	defer r.limits.mu.Unlock()
-	if cfg.MaxConnectionsPerUser > 0 && user != "" && r.limits.perUser[user] >= cfg.MaxConnectionsPerUser {
+	return r.fits(user, ip)
+}
+
+// fits reports whether one more connection of user and ip is within the
+// limits. Caller holds limits.mu.
+func (r *registry) fits(user, ip string) bool {
+	cfg := &r.srv.cfg
+	l := &r.limits
+	if cfg.MaxConnectionsPerUser > 0 && user != "" && l.perUser[user] >= cfg.MaxConnectionsPerUser {
 		return false
 	}
-	if cfg.MaxConnectionsPerIP > 0 && r.limits.perIP[ip] >= cfg.MaxConnectionsPerIP {
-		return false
-	}
-	return true
+	return cfg.MaxConnectionsPerIP <= 0 || l.perIP[ip] < cfg.MaxConnectionsPerIP
 }
 
 // admitConn counts a new connection, returning false when it does not fit
@@ -135,10 +139,7 @@ func (r *registry) admitConn(h *hubConn) bool {
 	if l.perUser == nil {
 		l.perUser, l.perIP, l.limiters = map[string]int{}, map[string]int{}, map[string]*rate.Limiter{}
 	}
-	if cfg.MaxConnectionsPerUser > 0 && h.userID != "" && l.perUser[h.userID] >= cfg.MaxConnectionsPerUser {
-		return false
-	}
-	if cfg.MaxConnectionsPerIP > 0 && l.perIP[h.ip] >= cfg.MaxConnectionsPerIP {
+	if !r.fits(h.userID, h.ip) {
 		return false
 	}
 	l.perUser[h.userID]++
