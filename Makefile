@@ -11,7 +11,7 @@ FUZZ_TARGETS := \
 	./protocol:FuzzHandshakeParse \
 	./auth:FuzzJWTParse
 
-.PHONY: test run fmt-check vet go-test fuzz node-deps conformance bench
+.PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
 
 ## run: start the conformance test server (the reference functional-test app) on $(ADDR).
 run:
@@ -19,7 +19,7 @@ run:
 
 ## test: formatting, vet, unit and integration tests with -race, short fuzz runs, and the
 ## checks that drive the official JavaScript clients (npm packages installed when missing).
-test: fmt-check vet node-deps go-test fuzz conformance
+test: fmt-check vet sys-deps node-deps go-test fuzz conformance
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './$(NODE_DIR)/node_modules/*')); \
@@ -27,6 +27,20 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# Installs the Debian packages the tests start themselves (redis-server,
+# PostgreSQL, Chromium) when one is missing. Needs root, as on CI and the
+# developers' machines; tests find the binaries on PATH or in their Debian paths.
+SYS_PACKAGES := redis-server:redis-server redis-tools:redis-cli postgresql:/usr/lib/postgresql/*/bin/initdb chromium:chromium
+sys-deps:
+	@missing=""; for pair in $(SYS_PACKAGES); do \
+		pkg=$${pair%%:*}; bin=$${pair#*:}; \
+		if ! command -v $$bin >/dev/null 2>&1 && ! ls $$bin >/dev/null 2>&1; then missing="$$missing $$pkg"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # Installs the pinned npm packages from the committed lockfile when they are missing.
 node-deps: $(NODE_DIR)/node_modules/.package-lock.json
