@@ -337,11 +337,12 @@ func (t *Tracker) Disconnect(ctx context.Context, connID string) error {
 
 // Heartbeat records that connection connID is alive on topic. It touches
 // node-local memory only: the tick sends the news to the store at most once
-// per Options.RefreshInterval. An unknown connection is ignored.
+// per Options.RefreshInterval. An unknown connection, or one disconnected
+// and not joined again, is ignored.
 func (t *Tracker) Heartbeat(topic, connID string) {
 	t.mu.RLock()
 	if lt := t.topics[topic]; lt != nil {
-		if e := lt.entries[connID]; e != nil {
+		if e := lt.entries[connID]; e != nil && e.disconnected == 0 {
 			e.seen.Store(t.opts.Now().UnixNano())
 		}
 	}
