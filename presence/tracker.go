@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,9 @@ type pendingLeave struct {
 func NewTracker(store Store, opts Options) (*Tracker, error) {
 	if store == nil {
 		return nil, fmt.Errorf("presence: nil store: %w", ErrInvalid)
+	}
+	if strings.ContainsAny(opts.NodeID, "\n\x00") {
+		return nil, fmt.Errorf("presence: node id %q holds a newline or NUL: %w", opts.NodeID, ErrInvalid)
 	}
 	opts = opts.withDefaults()
 	now := opts.Now()
