@@ -19,7 +19,9 @@ import (
 // when not nil.
 func Benchmark(b *testing.B, newStore func(b *testing.B) presence.Store, storeBytes func(b *testing.B) int64) {
 	ctx := context.Background()
-	meta := func(i int64) map[string]string { return map[string]string{"displayName": "User " + strconv.FormatInt(i, 10)} }
+	meta := func(i int64) map[string]string {
+		return map[string]string{"displayName": "User " + strconv.FormatInt(i, 10)}
+	}
 	newTracker := func(b *testing.B) *presence.Tracker {
 		tr, err := presence.NewTracker(newStore(b), presence.Options{ManualTick: true})
 		if err != nil {
