@@ -23,10 +23,10 @@ func (t *Tracker) emit(ch Change, now int64) {
 	big := t.opts.CoalesceAbove > 0 && ch.Members+len(ch.Left) >= t.opts.CoalesceAbove
 	if d == nil && !big {
 		for _, m := range ch.Left {
-			t.opts.OnEvent(Event{Kind: Left, Topic: ch.Topic, Version: ch.Version, Member: m, Reason: ch.Reason})
+			t.report(Event{Kind: Left, Topic: ch.Topic, Version: ch.Version, Member: m, Reason: ch.Reason})
 		}
 		for _, m := range ch.Joined {
-			t.opts.OnEvent(Event{Kind: Joined, Topic: ch.Topic, Version: ch.Version, Member: m})
+			t.report(Event{Kind: Joined, Topic: ch.Topic, Version: ch.Version, Member: m})
 		}
 		return
 	}
@@ -66,6 +66,17 @@ func (t *Tracker) flushDiffs(now int64, force bool) {
 		}
 		SortMembers(ev.Joins)
 		SortMembers(ev.Leaves)
-		t.opts.OnEvent(ev)
+		t.report(ev)
 	}
+}
+
+// report calls OnEvent; a panic in it is logged, not allowed to take the
+// tracker's tick (or the process) down. t.emitMu is held.
+func (t *Tracker) report(ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.opts.Logger.Error("presence: OnEvent panicked", "topic", ev.Topic, "kind", ev.Kind, "panic", r)
+		}
+	}()
+	t.opts.OnEvent(ev)
 }

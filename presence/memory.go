@@ -27,6 +27,7 @@ type memTopic struct {
 	version uint64
 	conns   map[string]*memConn
 	users   map[string]*memUser
+	perNode map[string]int // node → its connections here
 }
 
 type memConn struct {
@@ -60,7 +61,10 @@ func NewMemoryStore() *MemoryStore {
 func (s *MemoryStore) topic(name string) *memTopic {
 	t := s.topics[name]
 	if t == nil {
-		t = &memTopic{conns: make(map[string]*memConn), users: make(map[string]*memUser), version: s.versions[name]}
+		t = &memTopic{
+			conns: make(map[string]*memConn), users: make(map[string]*memUser), perNode: make(map[string]int),
+			version: s.versions[name],
+		}
 		delete(s.versions, name)
 		s.topics[name] = t
 	}
@@ -80,6 +84,7 @@ func (s *MemoryStore) dropIfEmpty(name string, t *memTopic) {
 // their last.
 func (t *memTopic) removeConn(id string, c *memConn) (Member, bool) {
 	delete(t.conns, id)
+	t.moveNode(c.node, "")
 	u := t.users[c.user]
 	u.count--
 	if u.count > 0 {
@@ -89,6 +94,19 @@ func (t *memTopic) removeConn(id string, c *memConn) (Member, bool) {
 	last := c.seen
 	t.version++
 	return Member{UserID: c.user, Meta: u.meta, JoinedAt: u.joined, LastSeenAt: last}, true
+}
+
+// moveNode moves one connection's count from node from to node to ("" for
+// none).
+func (t *memTopic) moveNode(from, to string) {
+	if from != "" {
+		if t.perNode[from]--; t.perNode[from] <= 0 {
+			delete(t.perNode, from)
+		}
+	}
+	if to != "" {
+		t.perNode[to]++
+	}
 }
 
 // Join implements Store.
@@ -114,6 +132,7 @@ func (s *MemoryStore) Join(ctx context.Context, e Entry) (Change, error) {
 		}
 	}
 	if c := t.conns[e.ConnID]; c != nil {
+		t.moveNode(c.node, e.Node)
 		c.node, c.seen, c.expires = e.Node, e.SeenAt, e.ExpiresAt
 		if u := t.users[e.UserID]; !maps.Equal(u.meta, meta) {
 			u.meta = meta
@@ -121,6 +140,7 @@ func (s *MemoryStore) Join(ctx context.Context, e Entry) (Change, error) {
 		}
 	} else {
 		t.conns[e.ConnID] = &memConn{node: e.Node, user: e.UserID, seen: e.SeenAt, expires: e.ExpiresAt}
+		t.moveNode("", e.Node)
 		u := t.users[e.UserID]
 		switch {
 		case u == nil:
@@ -159,7 +179,11 @@ func (s *MemoryStore) Leave(ctx context.Context, topic, node string, connIDs []s
 			ch.Left = append(ch.Left, m)
 		}
 	}
+	SortMembers(ch.Left)
 	ch.Version, ch.Members = t.version, len(t.users)
+	if n := s.nodes[node]; n != nil && t.perNode[node] == 0 {
+		delete(n.topics, topic) // nothing of the node's left here to reap
+	}
 	s.dropIfEmpty(topic, t)
 	return ch, nil
 }

@@ -210,7 +210,9 @@ func (t *Tracker) removeLocked(e *entry) {
 // (which replaces the metadata of their earlier joins), or refreshes it when
 // already joined, and clears a pending Disconnect of it. When this is the
 // user's first live connection on the topic anywhere in the cluster, Joined
-// is reported. One store call.
+// is reported. One store call. When it fails, a new connection is not
+// joined, and whatever the store may have kept of it is removed by the
+// following ticks.
 func (t *Tracker) Join(ctx context.Context, topic, userID, connID string, meta map[string]string) error {
 	if topic == "" || userID == "" || connID == "" {
 		return fmt.Errorf("presence: join: empty topic, user or connection id: %w", ErrInvalid)
@@ -242,8 +244,12 @@ func (t *Tracker) Join(ctx context.Context, topic, userID, connID string, meta m
 		})
 		if err != nil {
 			if created {
+				// The store may have applied the join before failing (a
+				// timeout on the way back): the ticks remove the entry
+				// rather than leave a ghost until its lease runs out.
 				t.mu.Lock()
 				t.removeLocked(e)
+				t.retry = append(t.retry, pendingLeave{topic: topic, node: node, connIDs: []string{connID}, reason: Explicit})
 				t.mu.Unlock()
 			}
 			return fmt.Errorf("presence: join %q: %w", topic, err)

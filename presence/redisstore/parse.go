@@ -66,39 +66,47 @@ func members(vs []any) ([]presence.Member, error) {
 	return out, nil
 }
 
-// parseChange reads a topic script's reply: {version, members, joined...,
-// '|', left...}.
+// parseChange reads a topic script's reply: {version, members, node
+// connections, joined..., '|', left...}.
 func parseChange(topic string, res any) (presence.Change, error) {
+	ch, _, err := parseChangeMine(topic, res)
+	return ch, err
+}
+
+// parseChangeMine is parseChange that also returns the node's connections
+// left on the topic (-1 when the script did not count them).
+func parseChangeMine(topic string, res any) (presence.Change, int64, error) {
 	ch := presence.Change{Topic: topic}
 	vs, ok := res.([]any)
-	if !ok || len(vs) < 3 {
-		return ch, fmt.Errorf("%w: %v", errReply, res)
+	if !ok || len(vs) < 4 {
+		return ch, 0, fmt.Errorf("%w: %v", errReply, res)
 	}
 	v, ok1 := vs[0].(int64)
 	n, ok2 := vs[1].(int64)
-	if !ok1 || !ok2 {
-		return ch, fmt.Errorf("%w: %v", errReply, res)
+	mine, ok3 := vs[2].(int64)
+	if !ok1 || !ok2 || !ok3 {
+		return ch, 0, fmt.Errorf("%w: %v", errReply, res)
 	}
 	ch.Version, ch.Members = uint64(v), int(n)
 	bar := -1
-	for i := 2; i < len(vs); i++ {
+	for i := 3; i < len(vs); i++ {
 		if s, _ := vs[i].(string); s == "|" {
 			bar = i
 			break
 		}
 	}
 	if bar < 0 {
-		return ch, fmt.Errorf("%w: no separator", errReply)
+		return ch, 0, fmt.Errorf("%w: no separator", errReply)
 	}
 	var err error
-	if ch.Joined, err = members(vs[2:bar]); err != nil {
-		return ch, err
+	if ch.Joined, err = members(vs[3:bar]); err != nil {
+		return ch, 0, err
 	}
 	if ch.Left, err = members(vs[bar+1:]); err != nil {
-		return ch, err
+		return ch, 0, err
 	}
 	presence.SortMembers(ch.Left)
-	return ch, nil
+	return ch, mine, nil
 }
 
 // parseSnapshot reads {version, joined pairs, meta pairs, connection records}.

@@ -55,6 +55,9 @@ type Store struct {
 
 type nodeTopic struct{ node, topic string }
 
+// purgeBatch is how many topics of a dead node one pipeline purges.
+const purgeBatch = 500
+
 var _ presence.Store = (*Store)(nil)
 
 // New returns a store on client: a *redis.Client, a *redis.ClusterClient or
@@ -162,9 +165,24 @@ func (s *Store) Leave(ctx context.Context, topic, node string, connIDs []string,
 	if err != nil {
 		return presence.Change{}, fmt.Errorf("presence/redisstore: leave %q: %w", topic, err)
 	}
-	ch, err := parseChange(topic, res)
+	ch, mine, err := parseChangeMine(topic, res)
 	ch.Reason = reason
+	if err == nil && mine == 0 {
+		s.forgetTopic(ctx, node, topic)
+	}
 	return ch, err
+}
+
+// forgetTopic drops topic from node's topic set after the node's last
+// connection there left, so that the set (and the registered cache) stays
+// as big as the node's live topics. The tracker serializes a node's calls
+// on a topic, so no join of the node on it runs meanwhile. A failure only
+// leaves the topic in the set, which costs a reap one empty purge.
+func (s *Store) forgetTopic(ctx context.Context, node, topic string) {
+	s.mu.Lock()
+	delete(s.registered, nodeTopic{node, topic})
+	s.mu.Unlock()
+	_ = s.c.SRem(ctx, s.nodes+"t:"+node, topic).Err()
 }
 
 // Refresh implements presence.Store.
@@ -253,10 +271,12 @@ func (s *Store) purge(ctx context.Context, node string, reason presence.LeaveRea
 		return nil, fmt.Errorf("presence/redisstore: reap %s: %w", node, err)
 	}
 	var changes []presence.Change
-	if len(topics) > 0 {
+	for len(topics) > 0 {
+		batch := topics[:min(len(topics), purgeBatch)]
+		topics = topics[len(batch):]
 		pipe := s.c.Pipeline()
-		cmds := make([]*redis.Cmd, len(topics))
-		for i, tp := range topics {
+		cmds := make([]*redis.Cmd, len(batch))
+		for i, tp := range batch {
 			cmds[i] = purgeScript.Eval(ctx, pipe, []string{s.base(tp)}, node)
 		}
 		_, err = pipe.Exec(ctx)
@@ -265,7 +285,7 @@ func (s *Store) purge(ctx context.Context, node string, reason presence.LeaveRea
 			if cerr != nil {
 				continue // err (from Exec) says so
 			}
-			ch, perr := parseChange(topics[i], res)
+			ch, perr := parseChange(batch[i], res)
 			if perr != nil {
 				err = errors.Join(err, perr)
 				continue

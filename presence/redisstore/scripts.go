@@ -47,9 +47,13 @@ local function drop(conn, rec, left)
   redis.call('HDEL', b..'m', user)
   redis.call('INCR', b..'v')
 end
--- reply is {version, members, joined..., '|', left...}.
-local function reply(joined, left)
-  local out = {tonumber(redis.call('GET', b..'v') or '0'), redis.call('HLEN', b..'u')}
+-- reply is {version, members, node connections, joined..., '|', left...};
+-- node connections counts node's connections left on the topic (-1: not
+-- asked), so that the caller can drop the topic from the node's set.
+local function reply(joined, left, node)
+  local mine = -1
+  if node then mine = redis.call('SCARD', b..'n:'..node) end
+  local out = {tonumber(redis.call('GET', b..'v') or '0'), redis.call('HLEN', b..'u'), mine}
   for _, x in ipairs(joined) do out[#out+1] = x end
   out[#out+1] = '|'
   for _, x in ipairs(left) do out[#out+1] = x end
@@ -101,7 +105,7 @@ for i = 2, #ARGV do
     if onode == node then drop(ARGV[i], rec, left) end
   end
 end
-return reply({}, left)
+return reply({}, left, node)
 `)
 
 // refreshScript: ARGV node, now, then conn, seen, lease triples. It sweeps at
