@@ -59,6 +59,13 @@
 // reaped (a long pause) takes a new incarnation and joins its connections
 // again.
 //
+// A node reaps others only after its own beats have succeeded for DeadAfter
+// without a failure: after a store outage every node's last beat is old, and
+// the live ones must have had their chance to beat again before anyone is
+// judged dead. A store that loses its data (a Redis restart without
+// persistence) makes every node rejoin its connections as a new
+// incarnation, so users are announced Joined again without having left.
+//
 // # Cost
 //
 // A heartbeat touches node-local memory only. The tick sends a topic's new

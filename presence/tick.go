@@ -69,16 +69,21 @@ func (t *Tracker) beat(ctx context.Context) error {
 		return t.reincarnate(ctx, node)
 	}
 	if err != nil {
+		t.healthySince.Store(0)
 		return fmt.Errorf("presence: beat: %w", err)
 	}
+	t.healthySince.CompareAndSwap(0, now.UnixNano())
 	return nil
 }
 
 func (t *Tracker) reincarnate(ctx context.Context, old string) error {
 	node := t.opts.NodeID + "." + randomID()[:8]
-	if err := t.store.Beat(ctx, node, t.opts.Now(), true); err != nil {
+	now := t.opts.Now()
+	if err := t.store.Beat(ctx, node, now, true); err != nil {
+		t.healthySince.Store(0)
 		return fmt.Errorf("presence: register new incarnation: %w", err)
 	}
+	t.healthySince.Store(now.UnixNano())
 	t.mu.Lock()
 	if t.node != old {
 		t.mu.Unlock()
@@ -115,8 +120,12 @@ func (t *Tracker) reincarnate(ctx context.Context, old string) error {
 	return errors.Join(errs...)
 }
 
-// reap removes the entries of dead nodes and reports their users' leaves.
+// reap removes the entries of dead nodes and reports their users' leaves,
+// once the node itself has beaten without failure for DeadAfter.
 func (t *Tracker) reap(ctx context.Context, now time.Time) error {
+	if h := t.healthySince.Load(); h == 0 || now.UnixNano()-h < int64(t.opts.DeadAfter) {
+		return nil
+	}
 	changes, err := t.store.Reap(ctx, now.Add(-t.opts.DeadAfter))
 	for _, ch := range changes {
 		t.emit(ch, now.UnixNano())

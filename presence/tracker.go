@@ -40,6 +40,11 @@ type Tracker struct {
 	lastBeat    time.Time
 	lastReap    time.Time
 	lastRefresh time.Time
+	// healthySince is when the node's beats began to succeed without a
+	// failure since (unix nanoseconds; 0 while they fail). A node reaps
+	// others only after DeadAfter of health: after a store outage every
+	// live node must have had its chance to beat, or all would look dead.
+	healthySince atomic.Int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -104,6 +109,7 @@ func NewTracker(store Store, opts Options) (*Tracker, error) {
 	if err := store.Beat(ctx, t.node, now, true); err != nil {
 		return nil, fmt.Errorf("presence: register node: %w", err)
 	}
+	t.healthySince.Store(now.UnixNano())
 	if !opts.ManualTick {
 		t.wg.Add(2)
 		go t.loop(opts.TickInterval, func(ctx context.Context) error { return t.tick(ctx, false) })

@@ -43,6 +43,27 @@ func (s *flakyStore) Leave(ctx context.Context, topic, node string, ids []string
 	return s.MemoryStore.Leave(ctx, topic, node, ids, r)
 }
 
+func (s *flakyStore) Beat(ctx context.Context, node string, now time.Time, register bool) error {
+	if s.down.Load() {
+		return errDown
+	}
+	return s.MemoryStore.Beat(ctx, node, now, register)
+}
+
+func (s *flakyStore) Reap(ctx context.Context, cutoff time.Time) ([]presence.Change, error) {
+	if s.down.Load() {
+		return nil, errDown
+	}
+	return s.MemoryStore.Reap(ctx, cutoff)
+}
+
+func (s *flakyStore) Refresh(ctx context.Context, topic, node string, refs []presence.Refresh, now time.Time) (presence.Change, error) {
+	if s.down.Load() {
+		return presence.Change{}, errDown
+	}
+	return s.MemoryStore.Refresh(ctx, topic, node, refs, now)
+}
+
 type events struct {
 	mu  sync.Mutex
 	evs []presence.Event
@@ -154,4 +175,50 @@ func TestInvalidArguments(t *testing.T) {
 	_, err = tr.Snapshot(ctx, "t")
 	assert.ErrorIs(t, err, presence.ErrClosed)
 	assert.ErrorIs(t, tr.Tick(ctx), presence.ErrClosed)
+}
+
+// TestStoreOutage: after the store was unreachable for longer than
+// DeadAfter, every node's last beat is old; the nodes that are alive must
+// not reap each other, while a node that really died meanwhile is reaped.
+func TestStoreOutage(t *testing.T) {
+	ctx := t.Context()
+	store := &flakyStore{MemoryStore: presence.NewMemoryStore()}
+	clock := presencetest.NewClock(time.Unix(1_800_000_000, 0))
+	evs := &events{}
+	trackers := make([]*presence.Tracker, 3)
+	for i := range trackers {
+		tr, err := presence.NewTracker(store, presence.Options{
+			Now: clock.Now, ManualTick: true, OnEvent: evs.add,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = tr.Close(context.Background()) })
+		trackers[i] = tr
+	}
+	for i, user := range []string{"alice", "bob", "carol"} {
+		require.NoError(t, trackers[i].Join(ctx, "list", user, user+"-conn", nil))
+	}
+	run := func(d time.Duration, live int, wantErr bool) {
+		for end := clock.Now().Add(d); clock.Now().Before(end); {
+			clock.Advance(500 * time.Millisecond)
+			for _, tr := range trackers[:live] {
+				if err := tr.Tick(ctx); !wantErr {
+					require.NoError(t, err)
+				}
+			}
+		}
+	}
+	run(5*time.Second, 3, false)
+	require.Len(t, evs.take(), 3)
+
+	store.down.Store(true)
+	run(10*time.Second, 2, true) // carol's node dies during the outage
+	store.down.Store(false)
+	run(2500*time.Millisecond, 2, false)
+	assert.Empty(t, evs.take(), "no node reaps before every live node could beat again")
+	run(3*time.Second, 2, false)
+	got := evs.take()
+	require.Len(t, got, 1, "the dead node is reaped, the live ones are not")
+	assert.Equal(t, "carol", got[0].Member.UserID)
+	assert.Equal(t, presence.NodeDied, got[0].Reason)
 }

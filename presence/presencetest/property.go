@@ -55,6 +55,7 @@ type modelEntry struct {
 
 type modelNode struct {
 	alive    bool
+	since    time.Time // start: a node reaps others after DeadAfter of life
 	lastBeat time.Time
 	reaped   bool
 }
@@ -78,17 +79,18 @@ func (m *model) live(e *modelEntry) bool {
 }
 
 // tick applies what the trackers' ticks at m.now do: reaping of dead nodes
-// (when a live node is left to do it) and expiry of live nodes' entries.
+// (when a live node that has run for DeadAfter is left to do it) and expiry
+// of live nodes' entries.
 func (m *model) tick() {
-	anyAlive := false
+	reaper := false
 	for _, n := range m.nodes {
 		if n.alive {
 			n.lastBeat = m.now
-			anyAlive = true
+			reaper = reaper || m.now.Sub(n.since) >= propertyOptions.DeadAfter
 		}
 	}
 	for _, e := range m.entries {
-		if !e.node.alive && anyAlive && m.now.Sub(e.node.lastBeat) >= propertyOptions.DeadAfter {
+		if !e.node.alive && reaper && m.now.Sub(e.node.lastBeat) >= propertyOptions.DeadAfter {
 			e.node.reaped = true
 		}
 	}
@@ -137,7 +139,7 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 	c := newCluster(t, stores, propertyOptions)
 	m := &model{now: c.clock.Now(), entries: map[string]*modelEntry{}, present: map[string]map[string]*modelUser{}}
 	for range stores {
-		m.nodes = append(m.nodes, &modelNode{alive: true, lastBeat: m.now})
+		m.nodes = append(m.nodes, &modelNode{alive: true, since: m.now, lastBeat: m.now})
 	}
 	topics := []string{topic(t, "x"), topic(t, "y")}
 	users := []string{"ann", "ben", "cat", "dan", "eve"}
@@ -277,7 +279,7 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 			tr, err := presence.NewTracker(stores[slot], o)
 			require.NoError(t, err)
 			c.trackers[slot] = tr
-			m.nodes[slot] = &modelNode{alive: true, lastBeat: m.now}
+			m.nodes[slot] = &modelNode{alive: true, since: m.now, lastBeat: m.now}
 		default: // time passes, silently
 			n := 1 + rng.IntN(6)
 			for s := range n {
