@@ -29,12 +29,13 @@ func (t *Tracker) tick(ctx context.Context, withBeat bool) error {
 	t.tickMu.Lock()
 	defer t.tickMu.Unlock()
 	var errs []error
-	if withBeat {
+	now := t.opts.Now()
+	if withBeat && now.Sub(t.lastBeat) >= t.opts.BeatInterval {
+		t.lastBeat = now
 		if err := t.beat(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	now := t.opts.Now()
 	if now.Sub(t.lastReap) >= t.opts.BeatInterval {
 		t.lastReap = now
 		if err := t.reap(ctx, now); err != nil {

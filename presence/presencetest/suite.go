@@ -57,6 +57,7 @@ func Run(t *testing.T, newStores NewStoresFunc) {
 		{"TrackerNodeDeath", testTrackerNodeDeath},
 		{"TrackerClose", testTrackerClose},
 		{"TrackerDiff", testTrackerDiff},
+		{"TrackerReincarnation", testTrackerReincarnation},
 		{"Property", testProperty},
 	}
 	for _, tc := range tests {

@@ -294,3 +294,40 @@ func testTrackerDiff(t *testing.T, newStores NewStoresFunc) {
 	assert.Equal(t, []string{"u6"}, userIDs(evs[0].Joins))
 	assert.Equal(t, []string{"u4", "u7"}, userIDs(evs[0].Leaves), "u7 joined and left within the interval")
 }
+
+// testTrackerReincarnation: a live node that was silent too long (a pause)
+// is reaped by the others; when it beats again it learns so, takes a new
+// incarnation and joins its connections again.
+func testTrackerReincarnation(t *testing.T, newStores NewStoresFunc) {
+	ctx := t.Context()
+	c := newCluster(t, newStores(t, 2), presence.Options{})
+	tp := topic(t, "list")
+	paused := c.trackers[0]
+	require.NoError(t, paused.Join(ctx, tp, "alice", "a1", map[string]string{"displayName": "Alice"}))
+	c.rec.Take()
+	c.run(4 * time.Second) // both run long enough to reap
+
+	c.trackers[0] = nil // paused: no ticks
+	c.run(4 * time.Second)
+	require.Equal(t, []string{"Left alice NodeDied"}, kinds(c.rec.Take()))
+
+	c.trackers[0] = paused // resumes
+	old := paused.Node()
+	c.run(tickInterval)
+	evs := c.rec.Take()
+	require.Equal(t, []string{"Joined alice"}, kinds(evs), "the resumed node joins its connections again")
+	assert.Equal(t, "Alice", evs[0].Member.Meta["displayName"])
+	assert.NotEqual(t, old, paused.Node(), "as a new incarnation")
+	snap, err := c.trackers[1].Snapshot(ctx, tp)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alice"}, userIDs(snap.Members))
+
+	// Its connections are its own again: a leave works, and a later death
+	// of the node is reaped.
+	require.NoError(t, paused.Join(ctx, tp, "bob", "a2", nil))
+	require.NoError(t, paused.Leave(ctx, tp, "a1"))
+	require.Equal(t, []string{"Joined bob", "Left alice Explicit"}, kinds(c.rec.Take()))
+	c.kill(0)
+	c.run(5 * time.Second)
+	require.Equal(t, []string{"Left bob NodeDied"}, kinds(c.rec.Take()))
+}
