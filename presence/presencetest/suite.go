@@ -2,8 +2,10 @@
 // passes, the in-memory one and those shared over a network alike, and the
 // property test that runs trackers over a store against a simple model.
 //
-// Every test runs on a fake clock with manual ticks (presence.Options.Now and
-// ManualTick), so timeouts of 45 s take no time and every outcome is exact.
+// Every test but Concurrent runs on a fake clock with manual ticks
+// (presence.Options.Now and ManualTick), so timeouts of 45 s take no time
+// and every outcome is exact; Concurrent runs trackers with their own
+// goroutines on the real clock for 1.5 s.
 // Each subtest names its topics after itself, so stores may share a server
 // across subtests.
 package presencetest
@@ -59,6 +61,7 @@ func Run(t *testing.T, newStores NewStoresFunc) {
 		{"TrackerDiff", testTrackerDiff},
 		{"TrackerReincarnation", testTrackerReincarnation},
 		{"Property", testProperty},
+		{"Concurrent", testConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
