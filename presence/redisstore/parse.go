@@ -84,7 +84,7 @@ func parseChangeMine(topic string, res any) (presence.Change, int64, error) {
 	v, ok1 := vs[0].(int64)
 	n, ok2 := vs[1].(int64)
 	mine, ok3 := vs[2].(int64)
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 || !ok3 || v < 0 || n < 0 {
 		return ch, 0, fmt.Errorf("%w: %v", errReply, res)
 	}
 	ch.Version, ch.Members = uint64(v), int(n)
@@ -119,7 +119,7 @@ func parseSnapshot(topic string, vs []any) (presence.Snapshot, error) {
 	joined, ok1 := vs[1].([]any)
 	metas, ok2 := vs[2].([]any)
 	conns, ok3 := vs[3].([]any)
-	if !ok || !ok1 || !ok2 || !ok3 || len(joined)%2 != 0 || len(metas)%2 != 0 {
+	if !ok || !ok1 || !ok2 || !ok3 || v < 0 || len(joined)%2 != 0 || len(metas)%2 != 0 {
 		return snap, fmt.Errorf("%w: snapshot", errReply)
 	}
 	snap.Version = uint64(v)
