@@ -44,6 +44,8 @@ type model struct {
 	// present is, per topic, the users present: user → when they joined and
 	// their latest metadata.
 	present map[string]map[string]*modelUser
+	// reasons holds, per topic|user, why their entries went this step.
+	reasons map[string][]presence.LeaveReason
 }
 
 type modelEntry struct {
@@ -55,6 +57,7 @@ type modelEntry struct {
 
 type modelNode struct {
 	alive    bool
+	closed   bool      // shut down gracefully: its users leave as Disconnected
 	since    time.Time // start: a node reaps others after DeadAfter of life
 	lastBeat time.Time
 	reaped   bool
@@ -65,17 +68,28 @@ type modelUser struct {
 	meta   map[string]string
 }
 
-func (m *model) live(e *modelEntry) bool {
+// live reports whether e is still there, and if not, why it went.
+func (m *model) live(e *modelEntry) (bool, presence.LeaveReason) {
 	if !e.node.alive {
-		return !e.node.reaped
+		if e.node.closed {
+			return !e.node.reaped, presence.Disconnected
+		}
+		return !e.node.reaped, presence.NodeDied
 	}
-	deadline := e.seen.Add(propertyOptions.Timeout)
+	deadline, reason := e.seen.Add(propertyOptions.Timeout), presence.TimedOut
 	if !e.disconnected.IsZero() {
-		if g := e.disconnected.Add(propertyOptions.Grace); g.Before(deadline) {
-			deadline = g
+		if g := e.disconnected.Add(propertyOptions.Grace); !g.After(deadline) {
+			deadline, reason = g, presence.Disconnected
 		}
 	}
-	return deadline.After(m.now)
+	return deadline.After(m.now), reason
+}
+
+// gone records why an entry of a user went in the current step: the reason
+// of the user's Left, if any, must be one of them.
+func (m *model) gone(e *modelEntry, reason presence.LeaveReason) {
+	k := e.topic + "|" + e.user
+	m.reasons[k] = append(m.reasons[k], reason)
 }
 
 // tick applies what the trackers' ticks at m.now do: reaping of dead nodes
@@ -95,7 +109,8 @@ func (m *model) tick() {
 		}
 	}
 	for k, e := range m.entries {
-		if !m.live(e) {
+		if ok, reason := m.live(e); !ok {
+			m.gone(e, reason)
 			delete(m.entries, k)
 		}
 	}
@@ -116,8 +131,9 @@ func (m *model) users() map[string][]string {
 }
 
 // testProperty runs random joins, tabs, leaves, disconnects, heartbeats,
-// silences and node kills on 3 trackers over one store, and checks after
-// every step that the events and the snapshots equal the model.
+// silences, node kills, graceful shutdowns and restarts on 3 trackers over
+// one store, and checks after every step that the events (with their
+// reasons) and the snapshots equal the model.
 func testProperty(t *testing.T, newStores NewStoresFunc) {
 	seeds := propertySeeds
 	if testing.Short() {
@@ -137,7 +153,7 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	c := newCluster(t, stores, propertyOptions)
-	m := &model{now: c.clock.Now(), entries: map[string]*modelEntry{}, present: map[string]map[string]*modelUser{}}
+	m := &model{now: c.clock.Now(), entries: map[string]*modelEntry{}, present: map[string]map[string]*modelUser{}, reasons: map[string][]presence.LeaveReason{}}
 	for range stores {
 		m.nodes = append(m.nodes, &modelNode{alive: true, since: m.now, lastBeat: m.now})
 	}
@@ -177,11 +193,13 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 				p[ev.Member.UserID] = &modelUser{joined: ev.Member.JoinedAt, meta: ev.Member.Meta}
 			case presence.Left:
 				require.Contains(t, p, ev.Member.UserID, "%s: Left for an absent user", step)
+				require.Contains(t, m.reasons[ev.Topic+"|"+ev.Member.UserID], ev.Reason, "%s: reason of %s's Left", step, ev.Member.UserID)
 				delete(p, ev.Member.UserID)
 			default:
 				t.Fatalf("%s: unexpected %v", step, ev.Kind)
 			}
 		}
+		clear(m.reasons)
 		for _, tp := range topics {
 			got := slices.Sorted(maps.Keys(m.present[tp]))
 			require.Equal(t, want[tp], nilIfEmpty(got), "%s: users of %s by the events", step, tp)
@@ -236,6 +254,7 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 			e := lc[rng.IntN(len(lc))]
 			step = fmt.Sprintf("step %d: %s leaves %s", i, e.conn, e.topic)
 			require.NoError(t, c.trackers[slotOf(e.node)].Leave(ctx, e.topic, e.conn), step)
+			m.gone(e, presence.Explicit)
 			delete(m.entries, e.topic+"\x00"+e.conn)
 		case r < 50: // transport lost
 			lc := liveConns()
@@ -268,7 +287,18 @@ func runProperty(t *testing.T, stores []presence.Store, seed uint64) {
 			step = fmt.Sprintf("step %d: node %d killed", i, slot)
 			c.kill(slot)
 			m.nodes[slot].alive = false
-		case r < 82: // a killed node comes back as a new incarnation
+		case r < 80: // graceful shutdown: the others announce after the grace
+			slot := rng.IntN(len(stores))
+			if c.trackers[slot] == nil {
+				continue
+			}
+			step = fmt.Sprintf("step %d: node %d closed", i, slot)
+			require.NoError(t, c.trackers[slot].Close(ctx), step)
+			c.trackers[slot] = nil
+			n := m.nodes[slot]
+			n.alive, n.closed = false, true
+			n.lastBeat = m.now.Add(propertyOptions.Grace - propertyOptions.DeadAfter)
+		case r < 83: // a killed or closed node comes back as a new incarnation
 			slot := rng.IntN(len(stores))
 			if c.trackers[slot] != nil {
 				continue
