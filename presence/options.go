@@ -3,6 +3,7 @@ package presence
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -41,7 +42,7 @@ type Options struct {
 	BeatInterval time.Duration
 	// DeadAfter is how long a node may go without beating before the
 	// others reap its connections and announce its users left (reason
-	// NodeDied). Default 3 s.
+	// NodeDied). It must exceed BeatInterval. Default 3 s.
 	DeadAfter time.Duration
 	// CoalesceAbove is the number of members from which a topic's joins and
 	// leaves are reported as one Diff per CoalesceInterval instead of one
@@ -90,6 +91,25 @@ func (o Options) withDefaults() Options {
 		o.NodeID = randomID()
 	}
 	return o
+}
+
+// validate rejects settings that cannot work; o has its defaults.
+func (o Options) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"Timeout", o.Timeout}, {"TickInterval", o.TickInterval}, {"RefreshInterval", o.RefreshInterval},
+		{"BeatInterval", o.BeatInterval}, {"DeadAfter", o.DeadAfter}, {"CoalesceInterval", o.CoalesceInterval},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("presence: negative %s %v: %w", d.name, d.v, ErrInvalid)
+		}
+	}
+	if o.DeadAfter <= o.BeatInterval {
+		return fmt.Errorf("presence: DeadAfter %v must exceed BeatInterval %v, or live nodes look dead: %w", o.DeadAfter, o.BeatInterval, ErrInvalid)
+	}
+	return nil
 }
 
 func randomID() string {

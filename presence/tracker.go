@@ -47,7 +47,11 @@ type Tracker struct {
 	healthySince atomic.Int64
 
 	stop chan struct{}
-	wg   sync.WaitGroup
+	// bg is the context of the background work; Close cancels it so that
+	// a store call in flight does not hold the shutdown up.
+	bg       context.Context
+	cancelBG context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // localTopic is a topic where this node has connections. op serializes the
@@ -89,6 +93,9 @@ func NewTracker(store Store, opts Options) (*Tracker, error) {
 		return nil, fmt.Errorf("presence: node id %q holds a newline or NUL: %w", opts.NodeID, ErrInvalid)
 	}
 	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	now := opts.Now()
 	t := &Tracker{
 		store:       store,
@@ -110,6 +117,7 @@ func NewTracker(store Store, opts Options) (*Tracker, error) {
 		return nil, fmt.Errorf("presence: register node: %w", err)
 	}
 	t.healthySince.Store(now.UnixNano())
+	t.bg, t.cancelBG = context.WithCancel(context.Background())
 	if !opts.ManualTick {
 		t.wg.Add(2)
 		go t.loop(opts.TickInterval, func(ctx context.Context) error { return t.tick(ctx, false) })
@@ -134,7 +142,7 @@ func (t *Tracker) loop(every time.Duration, work func(context.Context) error) {
 		case <-t.stop:
 			return
 		case <-tk.C:
-			ctx, cancel := context.WithTimeout(context.Background(), max(every, 5*time.Second))
+			ctx, cancel := context.WithTimeout(t.bg, max(every, 5*time.Second))
 			if err := work(ctx); err != nil {
 				t.opts.Logger.Warn("presence: background work failed", "node", t.Node(), "err", err)
 			}
@@ -396,6 +404,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 	t.closed = true
 	t.mu.Unlock()
 	close(t.stop)
+	t.cancelBG()
 	t.wg.Wait()
 
 	// Take the op lock of every topic so that calls still in flight finish

@@ -159,8 +159,15 @@ func TestInvalidArguments(t *testing.T) {
 	ctx := t.Context()
 	_, err := presence.NewTracker(nil, presence.Options{})
 	require.ErrorIs(t, err, presence.ErrInvalid)
-	_, err = presence.NewTracker(presence.NewMemoryStore(), presence.Options{NodeID: "a\nb"})
-	require.ErrorIs(t, err, presence.ErrInvalid)
+	for _, o := range []presence.Options{
+		{NodeID: "a\nb"},
+		{Timeout: -time.Second},
+		{TickInterval: -time.Second},
+		{DeadAfter: time.Second, BeatInterval: time.Second},
+	} {
+		_, err = presence.NewTracker(presence.NewMemoryStore(), o)
+		require.ErrorIs(t, err, presence.ErrInvalid, "%+v", o)
+	}
 	tr, err := presence.NewTracker(presence.NewMemoryStore(), presence.Options{ManualTick: true})
 	require.NoError(t, err)
 	for _, args := range [][3]string{{"", "u", "c"}, {"t", "", "c"}, {"t", "u", ""}} {
