@@ -53,8 +53,10 @@
 // silent for Options.DeadAfter (3 s) is dead. Every node reaps dead nodes on
 // its tick: the store removes their connections (idempotently, each
 // transition to exactly one reaper) and the reaper reports the leaves with
-// reason NodeDied. From kill -9 to Left on the survivors takes at most
-// DeadAfter plus a beat interval and a tick: under 5 s. A node id carries an
+// reason NodeDied. The last beat of a killed node came before the kill, and
+// every node looks for dead ones on each tick (one store call), so from
+// kill -9 to Left on the survivors takes at most DeadAfter plus a tick and
+// the store calls: about 3.5 s with the defaults. A node id carries an
 // incarnation, so a restarted node is a new node; a live node that was
 // reaped (a long pause) takes a new incarnation and joins its connections
 // again.

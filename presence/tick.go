@@ -36,11 +36,8 @@ func (t *Tracker) tick(ctx context.Context, withBeat bool) error {
 			errs = append(errs, err)
 		}
 	}
-	if now.Sub(t.lastReap) >= t.opts.BeatInterval {
-		t.lastReap = now
-		if err := t.reap(ctx, now); err != nil {
-			errs = append(errs, err)
-		}
+	if err := t.reap(ctx, now); err != nil {
+		errs = append(errs, err)
 	}
 	if err := t.expire(ctx, now.UnixNano()); err != nil {
 		errs = append(errs, err)

@@ -38,7 +38,6 @@ type Tracker struct {
 
 	tickMu      sync.Mutex
 	lastBeat    time.Time
-	lastReap    time.Time
 	lastRefresh time.Time
 	// healthySince is when the node's beats began to succeed without a
 	// failure since (unix nanoseconds; 0 while they fail). A node reaps
@@ -107,7 +106,6 @@ func NewTracker(store Store, opts Options) (*Tracker, error) {
 		wheel:       newWheel(int64(opts.TickInterval), now.UnixNano()),
 		diffs:       make(map[string]*pendingDiff),
 		lastBeat:    now,
-		lastReap:    now,
 		lastRefresh: now,
 		stop:        make(chan struct{}),
 	}
