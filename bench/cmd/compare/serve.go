@@ -23,6 +23,7 @@ import (
 
 	"github.com/listhub/listhub/backplane"
 	"github.com/listhub/listhub/hub"
+	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -160,11 +161,15 @@ func (h *peerHub) Echo(s string) string { return s }
 
 // mountPeer mounts github.com/philippseith/signalr the way its README
 // does, with its defaults, logging warnings and errors only (its default
-// logs every connect and disconnect at info level).
+// logs every connect and disconnect at info level). Since v0.11.0 it
+// answers 429 once 1,000 negotiations are pending, and the idle
+// scenario's 2,000 connections hit that; the limit is raised to listhub's
+// (connection.DefaultMaxPendingNegotiations).
 func mountPeer(mux *http.ServeMux) (broadcaster, error) {
 	quiet := level.NewFilter(kitlog.NewLogfmtLogger(os.Stderr), level.AllowWarn())
 	srv, err := signalr.NewServer(context.Background(),
 		signalr.SimpleHubFactory(&peerHub{}),
+		signalr.MaxNegotiationConnections(connection.DefaultMaxPendingNegotiations),
 		signalr.Logger(quiet, false))
 	if err != nil {
 		return nil, err
