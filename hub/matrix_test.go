@@ -32,9 +32,9 @@ func TestMatrixTargets(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{Authenticator: userFromQuery}, nil)
 		ctx := context.Background()
-		a := dial(t, on(nodes, 0).url+"?user=ann", m.codec)
-		b := dial(t, on(nodes, 1).url+"?user=ann", m.codec)
-		c := dial(t, on(nodes, 2).url+"?user=bob", m.codec)
+		a := m.dial(t, on(nodes, 0).url+"?user=ann")
+		b := m.dial(t, on(nodes, 1).url+"?user=ann")
+		c := m.dial(t, on(nodes, 2).url+"?user=bob")
 		clients := []*testClient{a, b, c}
 		sender := last(nodes)
 		for _, cl := range []*testClient{a, b} {
@@ -90,7 +90,7 @@ func TestMatrixGroupChangesAreAcknowledged(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{}, nil)
 		ctx := context.Background()
-		c := dial(t, nodes[0].url, m.codec)
+		c := m.dial(t, nodes[0].url)
 		g := last(nodes).srv
 		for i := range rounds {
 			group := "g" + strconv.Itoa(i)
@@ -109,7 +109,7 @@ func TestMatrixGroupChangesAreAcknowledged(t *testing.T) {
 func TestMatrixUnknownConnection(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{}, nil)
-		dial(t, nodes[0].url, m.codec) // a connection that is not the one asked for
+		m.dial(t, nodes[0].url) // a connection that is not the one asked for
 		s := last(nodes).srv
 		// Well under a second, whatever the topology.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -125,7 +125,7 @@ func TestMatrixUnknownConnection(t *testing.T) {
 func TestMatrixClientResults(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{}, nil)
-		c := dial(t, nodes[0].url, m.codec)
+		c := m.dial(t, nodes[0].url)
 		type answer struct {
 			n   int
 			err error
@@ -156,7 +156,7 @@ func TestMatrixClientResults(t *testing.T) {
 		// The connection goes away while a result is pending.
 		invoke(last(nodes).srv)
 		c.recv()
-		_ = c.ws.CloseNow()
+		c.closeNow()
 		assert.EqualError(t, (<-got).err, fmt.Sprintf("Connection '%s' disconnected.", c.id))
 	})
 }
@@ -169,7 +169,7 @@ func TestMatrixOrderAcrossTargets(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{Authenticator: userFromQuery}, nil)
 		ctx := context.Background()
-		c := dial(t, nodes[0].url+"?user=ann", m.codec)
+		c := m.dial(t, nodes[0].url+"?user=ann")
 		s := last(nodes).srv
 		require.NoError(t, s.Groups().Add(ctx, c.id, "g"))
 		cs := s.Clients()
@@ -182,7 +182,7 @@ func TestMatrixOrderAcrossTargets(t *testing.T) {
 			require.NoError(t, proxies[i%len(proxies)].Send(ctx, "Seq", i))
 		}
 		require.NoError(t, <-done)
-	})
+	}, withTransports...)
 }
 
 func TestMatrixOrderToGroup(t *testing.T) {
@@ -192,7 +192,7 @@ func TestMatrixOrderToGroup(t *testing.T) {
 		ctx := context.Background()
 		var members []*testClient
 		for i := range perNode * len(nodes) {
-			c := dial(t, on(nodes, i).url, m.codec)
+			c := m.dial(t, on(nodes, i).url)
 			require.NoError(t, last(nodes).srv.Groups().Add(ctx, c.id, "g"))
 			members = append(members, c)
 		}
@@ -222,16 +222,16 @@ func TestMatrixOrderToGroup(t *testing.T) {
 			c.bind(inv.Arguments[0], &got)
 			assert.Equal(t, -1, got, "a duplicate or extra message")
 		}
-	})
+	}, withTransports...)
 }
 
 func TestMatrixRemoveUser(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		nodes := m.start(t, Config{Authenticator: userFromQuery}, nil)
 		ctx := context.Background()
-		ann1 := dial(t, on(nodes, 0).url+"?user=ann", m.codec)
-		ann2 := dial(t, on(nodes, 1).url+"?user=ann", m.codec)
-		bob := dial(t, on(nodes, 2).url+"?user=bob", m.codec)
+		ann1 := m.dial(t, on(nodes, 0).url+"?user=ann")
+		ann2 := m.dial(t, on(nodes, 1).url+"?user=ann")
+		bob := m.dial(t, on(nodes, 2).url+"?user=bob")
 		s := last(nodes).srv
 		for _, c := range []*testClient{ann1, ann2, bob} {
 			require.NoError(t, s.Groups().Add(ctx, c.id, "g"))
