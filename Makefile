@@ -10,7 +10,8 @@ FUZZ_TARGETS := \
 	./protocol:FuzzMessagePackParse \
 	./protocol:FuzzHandshakeParse \
 	./auth:FuzzJWTParse \
-	./presence/redisstore:FuzzParseReply
+	./presence/redisstore:FuzzParseReply \
+	./internal/nodemsg:FuzzParse
 
 .PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
 
