@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/backplane"
@@ -40,11 +41,22 @@ type Server struct {
 	closing atomic.Bool
 }
 
-// New returns a Server for cfg. It subscribes to the backplane's hub-wide
+// New returns a Server for cfg, or an error naming every field of cfg it
+// cannot accept (see Config). It subscribes to the backplane's hub-wide
 // channel and starts the connection layer's heartbeat; Close or Shutdown
 // releases them.
 func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
+	if cfg.Connection.Logger == nil {
+		cfg.Connection.Logger = cfg.Logger
+	}
+	if cfg.ClientTimeoutInterval <= officialClientKeepAlive {
+		cfg.Logger.Warn("hub: Config.ClientTimeoutInterval is not longer than the official clients' default keep-alive (15 s): "+
+			"idle clients will be closed unless they ping more often (withKeepAliveInterval)", "clientTimeout", cfg.ClientTimeoutInterval)
+	}
 	s := &Server{cfg: cfg}
 	s.codecs = []protocol.Codec{
 		protocol.JSON{MaxMessageSize: cfg.MaxMessageSize},
@@ -213,5 +225,8 @@ func (s *Server) codecFor(name string) (int, protocol.Codec) {
 	}
 	return -1, nil
 }
+
+// officialClientKeepAlive is how often the official clients ping by default.
+const officialClientKeepAlive = 15 * time.Second
 
 var errTooManyConnections = errors.New("hub: too many connections")
