@@ -124,6 +124,13 @@ type Config struct {
 	// host of the request's RemoteAddr (set it behind a trusted proxy).
 	ClientIP func(r *http.Request) string
 
+	// Filters wrap every hub method call and every OnConnected and
+	// OnDisconnected, the first outermost, like ASP.NET Core's hub filters.
+	// The built-in checks of calls run as filters outside these: first the
+	// rate limit (CallsPerSecond), then the Authorizer, so Filters see only
+	// the calls that passed them. Default none.
+	Filters []Filter
+
 	// OnConnected runs after a client's handshake. An error closes the
 	// connection with "Connection closed with an error.".
 	OnConnected func(c *Context) error
