@@ -57,6 +57,7 @@ type hubConn struct {
 	lastRecheck atomic.Int64
 	rechecking  atomic.Bool
 	handshaken  atomic.Bool // set by the reader, read by Tick and Closed
+	slow        atomic.Bool // closed as a slow consumer (counted once)
 
 	mu       sync.Mutex
 	queue    []*call // ordinary invocations waiting for a worker
@@ -184,6 +185,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 		h.conn.Abort(err)
 		return 0, err
 	}
+	h.srv.metrics.connected(h, 1)
 	if h.replay != nil {
 		h.conn.EnableReconnect()
 	}
@@ -274,11 +276,12 @@ func (h *hubConn) sendWaiting(wait context.Context, m protocol.Message) error {
 
 // write queues an encoded frame; every frame for this connection after the
 // handshake goes through here so stateful reconnect can number and keep it.
-func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) error {
+func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) (err error) {
+	defer func() { h.srv.metrics.wrote(h, trackable, err) }()
 	if h.replay == nil {
 		return h.conn.Write(frame, h.binary)
 	}
-	err := h.replay.write(wait, h, frame, trackable)
+	err = h.replay.write(wait, h, frame, trackable)
 	if errors.Is(err, errReplayOverflow) {
 		h.conn.Abort(err)
 	}
@@ -372,6 +375,7 @@ func (h *hubConn) Closed(err error) {
 	if !h.handshaken.Load() {
 		return
 	}
+	h.srv.metrics.connected(h, -1)
 	if disconnected := h.srv.chains.disconnected; disconnected != nil {
 		// The connection is gone, but the hook may still send to others.
 		hctx := &Context{Context: context.WithoutCancel(h.ctx), conn: h}

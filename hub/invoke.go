@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/listhub/listhub/protocol"
 )
@@ -15,14 +16,15 @@ import (
 // A call is one invocation whose arguments are bound and whose upload
 // streams and cancellation are registered, ready to run.
 type call struct {
-	m      *method
-	raw    []any  // the wire arguments, kept for Filters only
-	id     string // "" for a non-blocking invocation
-	ctx    *Context
-	cancel context.CancelFunc
-	in     []reflect.Value
-	ups    []*upload
-	stream bool // counted in hubConn.streams until forgotten
+	m       *method
+	raw     []any  // the wire arguments, kept for Filters only
+	id      string // "" for a non-blocking invocation
+	ctx     *Context
+	cancel  context.CancelFunc
+	in      []reflect.Value
+	ups     []*upload
+	stream  bool // counted in hubConn.streams until forgotten
+	outcome int  // outcomeOK, outcomeError or outcomeRefused, for the metrics
 }
 
 // invoke validates and prepares an invocation on the reader goroutine, so
@@ -32,27 +34,32 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	detailed := h.srv.cfg.EnableDetailedErrors
 	m := h.srv.lookup(target)
 	if m == nil {
+		h.srv.metrics.unknownCalls.Add(1)
 		h.logFailure(slog.LevelWarn, "hub: call of a method that is not registered", target)
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", target), &Error{Message: "Method does not exist."}, detailed))
 		return
 	}
 	switch {
 	case streaming && !m.streaming():
+		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: stream invocation of a method that does not stream (the client must use invoke or send)", m.name)
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", m.name))
 		return
 	case !streaming && m.streaming():
+		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: invocation of a streaming method (the client must use stream)", m.name)
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", m.name))
 		return
 	}
 	if len(args) != m.nArgs {
+		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: call with the wrong number of arguments", m.name, "got", len(args), "want", m.nArgs)
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
 			invalidData("Invocation provides %d argument(s) but target expects %d.", len(args), m.nArgs), detailed))
 		return
 	}
 	if len(streamIDs) != m.nUploads {
+		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: call with the wrong number of upload streams", m.name, "got", len(streamIDs), "want", m.nUploads)
 		h.fail(id, errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", m.name),
 			&Error{Message: fmt.Sprintf("Client sent %d stream(s), Hub method expects %d.", len(streamIDs), m.nUploads)}, detailed))
@@ -82,6 +89,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		argi++
 		if err := h.codec.Bind(raw, v.Interface()); err != nil {
 			cancel()
+			m.stats.observe(outcomeRefused, 0)
 			h.logFailure(slog.LevelWarn, "hub: argument does not bind to the parameter's type", m.name,
 				"argument", argi-1, "type", p.typ.String(), "err", err)
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
@@ -92,6 +100,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	}
 	if err := h.register(c, streamIDs, streaming); err != nil {
 		cancel()
+		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: call refused", m.name, "reason", err)
 		if errors.Is(err, errTooManyStreams) {
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
@@ -200,6 +209,8 @@ func (h *hubConn) drain() {
 // its stream items and the final Completion.
 func (h *hubConn) run(c *call) {
 	defer h.finish(c)
+	start := time.Now()
+	defer func() { c.m.stats.observe(c.outcome, time.Since(start)) }()
 	out, err := h.callFiltered(c)
 	failed := func(err error) string {
 		prefix := "An unexpected error occurred invoking '%s' on the server."
@@ -209,6 +220,10 @@ func (h *hubConn) run(c *call) {
 		return errorMessage(fmt.Sprintf(prefix, c.m.name), err, h.srv.cfg.EnableDetailedErrors)
 	}
 	if err != nil {
+		c.outcome = outcomeError
+		if err == errRateLimited || err == ErrAccessDenied {
+			c.outcome = outcomeRefused
+		}
 		h.logMethodError(c.m.name, err)
 		_ = h.complete(c, &protocol.Completion{Error: failed(err)})
 		return
@@ -224,6 +239,7 @@ func (h *hubConn) run(c *call) {
 	// The official server answers every successful call with a result,
 	// null for void methods.
 	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
+		c.outcome = outcomeError
 		h.logFailure(slog.LevelError, "hub: the method's result cannot be encoded", c.m.name, "err", err)
 		h.fail(c.id, failed(err))
 	}

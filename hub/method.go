@@ -25,6 +25,8 @@ type method struct {
 	result   resultKind
 	resultT  reflect.Type // the result's type, or the stream's item type
 	hasError bool
+
+	stats *callMetrics
 }
 
 type ctxKind int
@@ -88,7 +90,7 @@ func newMethod(name string, fn any) (*method, error) {
 	if t.IsVariadic() {
 		return nil, fmt.Errorf("hub: method %q: variadic functions are not supported", name)
 	}
-	m := &method{name: name, fn: v}
+	m := &method{name: name, fn: v, stats: new(callMetrics)}
 	first := 0
 	if t.NumIn() > 0 {
 		switch t.In(0) {
