@@ -37,8 +37,9 @@ type Server struct {
 	clients *Clients
 	groups  *Groups
 
-	chains chains      // Filters, composed by New
-	flog   *failureLog // rate-limited failure logs
+	chains  chains      // Filters, composed by New
+	flog    *failureLog // rate-limited failure logs
+	metrics metrics
 
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
@@ -184,14 +185,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Shutdown closes the hub gracefully: it stops accepting connections, sends
 // every connected client a Close message that allows it to reconnect (to
 // another server), and waits until the connections have ended or ctx is
-// done. It then releases the backplane subscription and, when the Server
-// owns it, the backplane.
+// done (then it aborts those left). It then releases the connection
+// layer's heartbeat, the backplane subscription and, when the Server owns
+// it, the backplane: no Close is needed after it.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	for _, c := range s.local.all() {
 		c.closeWithMessage("", true, nil)
 	}
 	err := s.conns.Shutdown(ctx)
+	_ = s.conns.Close() // stops the heartbeat; the connections have ended
 	s.release()
 	return err
 }
