@@ -191,10 +191,14 @@ type goldenWire struct {
 	Bytes    []byte `json:"bytes"` // base64 in the document
 }
 
-// goldenNode returns the repository root, or skips the test when node or the
-// npm packages are missing (fails instead under LISTHUB_REQUIRE_NODE=1).
+// goldenNode returns the repository root, or skips the test in -short mode
+// or when node or the npm packages are missing (fails instead under
+// LISTHUB_REQUIRE_NODE=1).
 func goldenNode(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping golden tests against the official JS client in -short mode (make check)")
+	}
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	var missing string
