@@ -57,4 +57,28 @@
 // compare them work unchanged. An *Error's message always reaches the client
 // ("HubException: ..."); other errors are shown only with
 // Config.EnableDetailedErrors, under the type name given by WithTypeName.
+//
+// Every failure is logged on the server (Config.Logger), whatever the
+// client is shown: a method's error or panic (with its stack), arguments
+// that do not bind (which argument, which Go type), unknown methods,
+// refused tokens, origins and connections, oversized messages and
+// timeouts, each with the method, connection and user and the Config
+// setting to change where one applies. These logs are rate-limited.
+//
+// # Registration
+//
+// Register inspects a method's signature once and rejects parameter,
+// result and stream item types the protocols cannot carry, naming the
+// method and the parameter. RegisterMethods exposes the exported methods of
+// a value's method set except those of well-known interfaces (String,
+// MarshalJSON, Close, ...). New rejects an invalid Config the same way.
+//
+// # Filters and metrics
+//
+// Config.Filters wrap every call and every OnConnected and OnDisconnected,
+// like ASP.NET Core's hub filters; the rate limit and the Authorizer's call
+// check are built-in filters outside them. Server.Stats reports the hub's
+// counters and gauges (connections, calls and their latency, messages,
+// slow consumers, groups, the backplane), and Stats.WritePrometheus writes
+// them for Prometheus.
 package hub
