@@ -149,6 +149,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	req, n, err := protocol.ParseHandshakeRequest(buf, cfg.MaxMessageSize)
 	if err != nil {
 		if errors.Is(err, protocol.ErrMessageTooLarge) {
+			h.logFailure(slog.LevelWarn, "hub: handshake request larger than hub.Config.MaxMessageSize", "", "limit", cfg.MaxMessageSize)
 			return 0, h.failHandshake("Handshake was canceled.")
 		}
 		return 0, h.failHandshake(errorMessage("An unexpected error occurred during connection handshake.", WithTypeName("InvalidDataException", err), cfg.EnableDetailedErrors))
@@ -295,9 +296,7 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 	if frame == nil || (env.nExcept > 0 && env.excludes(h.id)) {
 		return
 	}
-	if err := h.write(nil, frame, true); err != nil && errors.Is(err, connection.ErrQueueFull) {
-		h.logFailure(slog.LevelInfo, "hub: closing a slow connection: its send queue is full (hub.Config.Connection.MaxQueueBytes)", "")
-	}
+	_ = h.write(nil, frame, true) // a slow consumer is closed, counted and logged by write
 }
 
 // closeWithMessage sends Close{error, allowReconnect} and then closes the

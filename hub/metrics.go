@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/bits"
 	"reflect"
 	"slices"
@@ -310,6 +311,11 @@ func (m *metrics) wrote(h *hubConn, trackable bool, err error) {
 	case errors.Is(err, connection.ErrQueueFull) || errors.Is(err, errReplayOverflow):
 		if h.slow.CompareAndSwap(false, true) {
 			m.slowConsumerCloses.Add(1)
+			setting := "hub.Config.Connection.MaxQueueBytes"
+			if errors.Is(err, errReplayOverflow) {
+				setting = "hub.Config.StatefulReconnectBufferSize"
+			}
+			h.logFailure(slog.LevelInfo, "hub: closing a slow connection: it does not read its messages fast enough ("+setting+")", "")
 		}
 	}
 }
