@@ -34,9 +34,10 @@ type Config struct {
 	// Its Logger defaults to Config.Logger.
 	Connection connection.Options
 
-	// KeepAliveInterval is how often the server sends a Ping. Default 15 s.
-	// When set, it must be shorter than ClientTimeoutInterval (the official
-	// clients' own timeout for the server is 30 s by default, like
+	// KeepAliveInterval is how often the server sends a Ping. Default 15 s,
+	// or half of ClientTimeoutInterval when that is shorter than 30 s. It
+	// must be shorter than ClientTimeoutInterval (the official clients' own
+	// timeout for the server is 30 s by default, like
 	// ClientTimeoutInterval's); half of it is the usual choice.
 	KeepAliveInterval time.Duration
 	// ClientTimeoutInterval closes a connection that has sent nothing for
@@ -242,11 +243,11 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	if c.KeepAliveInterval <= 0 {
-		c.KeepAliveInterval = DefaultKeepAliveInterval
-	}
 	if c.ClientTimeoutInterval <= 0 {
 		c.ClientTimeoutInterval = DefaultClientTimeoutInterval
+	}
+	if c.KeepAliveInterval <= 0 {
+		c.KeepAliveInterval = min(DefaultKeepAliveInterval, c.ClientTimeoutInterval/2)
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout

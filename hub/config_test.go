@@ -68,3 +68,18 @@ func TestNewAcceptsValidConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultKeepAliveStaysShorterThanTheClientTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		timeout, want time.Duration
+	}{
+		{0, DefaultKeepAliveInterval},
+		{60 * time.Second, DefaultKeepAliveInterval},
+		{10 * time.Second, 5 * time.Second},
+	} {
+		s, err := New(Config{ClientTimeoutInterval: tc.timeout, Logger: quietLogger()})
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, s.cfg.KeepAliveInterval, "client timeout %v", tc.timeout)
+		require.NoError(t, s.Close())
+	}
+}
