@@ -144,8 +144,9 @@ type Config struct {
 	// connection and the user, and the Config setting to change where
 	// one applies: a method's error (level Error; an *Error, which the
 	// client sees, at Info) and panic (Error, with the stack); arguments
-	// that do not bind, unknown methods, refused tokens and origins (Warn);
-	// denied and rate-limited calls (Info). A client cannot flood it: these
+	// that do not bind, unknown methods, oversized messages and refused
+	// origins (Warn); refused tokens and connections, denied and
+	// rate-limited calls, timeouts and slow consumers (Info). A client cannot flood it: these
 	// lines are limited to 10 per second with bursts of 50, and the next
 	// line written reports how many were suppressed.
 	Logger *slog.Logger
