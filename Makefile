@@ -92,8 +92,10 @@ fuzz:
 
 # The conformance suite: the official @microsoft/signalr client (Node) against
 # conformance/testserver, which each test file builds and starts on a free port.
+# CONFORMANCE narrows it: make conformance CONFORMANCE=conformance/test/hub.test.mjs
+CONFORMANCE ?= $(NODE_DIR)/test/*.test.mjs
 conformance: node-deps
-	node --test --test-timeout=120000 conformance/test/*.test.mjs
+	node --test --test-timeout=120000 $(CONFORMANCE)
 
 ## bench: micro benchmarks with allocation counts.
 bench:
