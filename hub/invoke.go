@@ -16,15 +16,16 @@ import (
 // A call is one invocation whose arguments are bound and whose upload
 // streams and cancellation are registered, ready to run.
 type call struct {
-	m       *method
-	raw     []any  // the wire arguments, kept for Filters only
-	id      string // "" for a non-blocking invocation
-	ctx     *Context
-	cancel  context.CancelFunc
-	in      []reflect.Value
-	ups     []*upload
-	stream  bool // counted in hubConn.streams until forgotten
-	outcome int  // outcomeOK, outcomeError or outcomeRefused, for the metrics
+	raw     []any // the wire arguments, kept for Filters only
+	outcome int   // outcomeOK, outcomeError or outcomeRefused, for the metrics
+
+	m      *method
+	id     string // "" for a non-blocking invocation
+	ctx    *Context
+	cancel context.CancelFunc
+	in     []reflect.Value
+	ups    []*upload
+	stream bool // counted in hubConn.streams until forgotten
 }
 
 // invoke validates and prepares an invocation on the reader goroutine, so
