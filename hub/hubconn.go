@@ -51,7 +51,7 @@ type hubConn struct {
 	lastRecv   atomic.Int64 // unix nanos of the last data received
 	timeoutArm atomic.Bool  // the client's first Ping arms the client timeout
 	closing    atomic.Bool
-	slow       atomic.Bool // closed as a slow consumer (counted and logged once)
+	slow       atomic.Bool   // closed as a slow consumer (counted and logged once)
 	stop       chan struct{} // closed when the hub starts closing the connection
 	busy       atomic.Bool   // the reader is dispatching (client timeout paused)
 	// Authorization rechecks (authz.go).
