@@ -239,6 +239,10 @@ func methodsOf(receiver any) ([]*method, error) {
 		if !mt.IsExported() || notHubMethod(mt) {
 			continue
 		}
+		if mt.Name == "OnConnected" || mt.Name == "OnDisconnected" {
+			return nil, fmt.Errorf("hub: RegisterMethods: %T has a method %s, which clients could call: "+
+				"connection hooks are Config.%s (or a Filter); rename or unexport the method", receiver, mt.Name, mt.Name)
+		}
 		m, err := newMethod(mt.Name, v.Method(i).Interface())
 		if err != nil {
 			return nil, fmt.Errorf("%w (RegisterMethods exposes every exported method of %T: "+

@@ -110,6 +110,12 @@ func (l *shelfHub) Close() error                { return nil }
 func (l *shelfHub) Clear() error                { return nil }
 func (l shelfHub) helper() int                  { return 1 }
 
+type hookHub struct{}
+
+func (hookHub) Echo(s string) string               { return s }
+func (hookHub) OnConnected(c *Context) error       { return nil }
+func (hookHub) OnDisconnected(c *Context, _ error) {}
+
 type badHub struct{}
 
 func (badHub) Ok() string                { return "" }
@@ -142,6 +148,12 @@ func TestRegisterMethodsRule(t *testing.T) {
 		s := newServer(t)
 		require.EqualError(t, s.RegisterMethods(nil), "hub: RegisterMethods: the receiver is nil (<nil>)")
 		require.EqualError(t, s.RegisterMethods((*shelfHub)(nil)), "hub: RegisterMethods: the receiver is nil (*hub.shelfHub)")
+	})
+	t.Run("a method named like a connection hook is an error", func(t *testing.T) {
+		s := newServer(t)
+		err := s.RegisterMethods(hookHub{})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "hub.hookHub has a method OnConnected, which clients could call: connection hooks are Config.OnConnected")
 	})
 	t.Run("a method that cannot be a hub method is named and nothing is registered", func(t *testing.T) {
 		s := newServer(t)

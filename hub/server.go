@@ -133,7 +133,9 @@ func (s *Server) Register(name string, fn any) error {
 // signatures. Every other exported method becomes callable by clients, so
 // keep helpers unexported or on another type; one whose signature cannot be
 // a hub method makes RegisterMethods fail, naming it, and nothing is
-// registered. A nil receiver is an error.
+// registered. So do methods named OnConnected and OnDisconnected, which
+// ASP.NET Core users may expect to be hooks: the hooks are
+// Config.OnConnected and Config.OnDisconnected. A nil receiver is an error.
 func (s *Server) RegisterMethods(receiver any) error {
 	ms, err := methodsOf(receiver)
 	if err != nil {
