@@ -80,6 +80,13 @@ func failingHub(t *testing.T, cfg Config) (*logRecorder, string) {
 		require.NoError(t, s.Register("Panic", func() { panicInHubMethod() }))
 		require.NoError(t, s.Register("Add", func(it item) int { return it.Qty }))
 		require.NoError(t, s.Register("Stream", func() iterSeqErr { return failingStream }))
+		require.NoError(t, s.Register("Sum", func(items <-chan int) int {
+			n := 0
+			for v := range items {
+				n += v
+			}
+			return n
+		}))
 	})
 	return rec, url
 }
@@ -148,6 +155,20 @@ func TestFailuresAreLoggedOnTheServer(t *testing.T) {
 		require.Len(t, failed, 2)
 		assert.Equal(t, "Stream", failed[1].attrs["method"])
 		assert.Equal(t, "stream source lost", failed[1].attrs["err"])
+	})
+	t.Run("upload stream item that does not bind: Warn with the item type", func(t *testing.T) {
+		c.send(&protocol.Invocation{InvocationID: "8", Target: "Sum", Arguments: []any{}, StreamIDs: []string{"up"}})
+		c.send(&protocol.StreamItem{InvocationID: "up", Item: "not a number"})
+		for {
+			// A <-chan int upload just ends; the method still answers.
+			if comp, ok := c.recv().(*protocol.Completion); ok && comp.InvocationID == "8" {
+				break
+			}
+		}
+		r := rec.one(t, "upload stream item does not bind")
+		assert.Equal(t, slog.LevelWarn, r.level)
+		assert.Equal(t, "int", r.attrs["type"])
+		assert.Equal(t, "up", r.attrs["stream"])
 	})
 	t.Run("rejected token: Info with the reason", func(t *testing.T) {
 		res, err := http.Post(url+"/negotiate?negotiateVersion=1", "text/plain", nil)

@@ -105,6 +105,7 @@ func (h *hubConn) uploadItem(id string, item any) {
 	v := reflect.New(u.elem)
 	raw, _ := item.(protocol.RawValue)
 	if err := h.codec.Bind(raw, v.Interface()); err != nil {
+		h.logFailure(slog.LevelWarn, "hub: upload stream item does not bind to the stream's item type", "", "stream", id, "type", u.elem.String(), "err", err)
 		h.mu.Lock()
 		delete(h.uploads, id)
 		h.mu.Unlock()
