@@ -177,16 +177,17 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	}
 	h.handshaken.Store(true)
 	h.lastPing.Store(time.Now().UnixNano())
+	h.srv.metrics.connected(h) // counted before the client can see it connected
 	err = h.srv.local.add(h.ctx, h, func() error {
 		return h.conn.Write(protocol.AppendHandshakeResponse(nil, ""), h.binary)
 	})
 	if err != nil {
+		h.srv.metrics.disconnected(h, false)
 		h.handshaken.Store(false)
 		h.closing.Store(true)
 		h.conn.Abort(err)
 		return 0, err
 	}
-	h.srv.metrics.connected(h, 1)
 	if h.replay != nil {
 		h.conn.EnableReconnect()
 	}
@@ -278,7 +279,15 @@ func (h *hubConn) sendWaiting(wait context.Context, m protocol.Message) error {
 // write queues an encoded frame; every frame for this connection after the
 // handshake goes through here so stateful reconnect can number and keep it.
 func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) (err error) {
-	defer func() { h.srv.metrics.wrote(h, trackable, err) }()
+	if trackable {
+		// Counted before the client can have it; uncounted if it fails.
+		h.srv.metrics.messagesSent.Add(1)
+	}
+	defer func() {
+		if err != nil {
+			h.srv.metrics.writeFailed(h, trackable, err)
+		}
+	}()
 	if h.replay == nil {
 		return h.conn.Write(frame, h.binary)
 	}
@@ -374,7 +383,7 @@ func (h *hubConn) Closed(err error) {
 	if !h.handshaken.Load() {
 		return
 	}
-	h.srv.metrics.connected(h, -1)
+	h.srv.metrics.disconnected(h, true)
 	if disconnected := h.srv.chains.disconnected; disconnected != nil {
 		// The connection is gone, but the hook may still send to others.
 		hctx := &Context{Context: context.WithoutCancel(h.ctx), conn: h}

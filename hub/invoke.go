@@ -16,8 +16,10 @@ import (
 // A call is one invocation whose arguments are bound and whose upload
 // streams and cancellation are registered, ready to run.
 type call struct {
-	raw     []any // the wire arguments, kept for Filters only
-	outcome int   // outcomeOK, outcomeError or outcomeRefused, for the metrics
+	raw      []any     // the wire arguments, kept for Filters only
+	outcome  int       // outcomeOK, outcomeError or outcomeRefused, for the metrics
+	start    time.Time // when a worker started it
+	observed bool      // counted in the metrics
 
 	m      *method
 	id     string // "" for a non-blocking invocation
@@ -210,8 +212,8 @@ func (h *hubConn) drain() {
 // its stream items and the final Completion.
 func (h *hubConn) run(c *call) {
 	defer h.finish(c)
-	start := time.Now()
-	defer func() { c.m.stats.observe(c.outcome, time.Since(start)) }()
+	c.start = time.Now()
+	defer h.observe(c) // when no Completion was sent
 	out, err := h.callFiltered(c)
 	failed := func(err error) string {
 		prefix := "An unexpected error occurred invoking '%s' on the server."
@@ -254,13 +256,17 @@ var errEncoding = errors.New("hub: encoding")
 func (h *hubConn) complete(c *call, comp *protocol.Completion) error {
 	h.forget(c)
 	if c.id == "" {
+		h.observe(c)
 		return nil
 	}
 	comp.InvocationID = c.id
 	b, err := h.codec.AppendMessage(nil, comp)
 	if err != nil {
+		c.outcome = outcomeError
+		h.observe(c)
 		return fmt.Errorf("%w: %w", errEncoding, err)
 	}
+	h.observe(c) // before the client can see the Completion
 	// The Completion goes out even after CancelInvocation: wait on the
 	// connection, not on the call.
 	return h.write(h.ctx, b, true)

@@ -292,22 +292,28 @@ func labels(kv ...string) string {
 	return b.String()
 }
 
-// connected counts a connection in (delta 1, after its handshake) or out
-// (-1, when it ends).
-func (m *metrics) connected(h *hubConn, delta int64) {
-	m.open[transportIndex(h.conn.Transport())][h.codecIndex].Add(delta)
-	if delta > 0 {
-		m.opened.Add(1)
+// connected counts a connection in, with its handshake.
+func (m *metrics) connected(h *hubConn) {
+	m.open[transportIndex(h.conn.Transport())][h.codecIndex].Add(1)
+	m.opened.Add(1)
+}
+
+// disconnected counts a connection out when it ends. opened is false when
+// its handshake could not complete after all (it was never opened).
+func (m *metrics) disconnected(h *hubConn, opened bool) {
+	m.open[transportIndex(h.conn.Transport())][h.codecIndex].Add(-1)
+	if !opened {
+		m.opened.Add(-1)
 	}
 }
 
-// wrote counts a message queued for h, and h's close as a slow consumer.
-func (m *metrics) wrote(h *hubConn, trackable bool, err error) {
+// writeFailed uncounts a message that could not be queued for h, and
+// counts and logs h's close as a slow consumer.
+func (m *metrics) writeFailed(h *hubConn, trackable bool, err error) {
+	if trackable {
+		m.messagesSent.Add(-1)
+	}
 	switch {
-	case err == nil:
-		if trackable {
-			m.messagesSent.Add(1)
-		}
 	case errors.Is(err, connection.ErrQueueFull) || errors.Is(err, errReplayOverflow):
 		if h.slow.CompareAndSwap(false, true) {
 			m.slowConsumerCloses.Add(1)
@@ -318,4 +324,14 @@ func (m *metrics) wrote(h *hubConn, trackable bool, err error) {
 			h.logFailure(slog.LevelInfo, "hub: closing a slow connection: it does not read its messages fast enough ("+setting+")", "")
 		}
 	}
+}
+
+// observe counts c's outcome and duration once; it runs on the goroutine
+// running c, before its Completion is sent.
+func (h *hubConn) observe(c *call) {
+	if c.observed || c.start.IsZero() {
+		return
+	}
+	c.observed = true
+	c.m.stats.observe(c.outcome, time.Since(c.start))
 }

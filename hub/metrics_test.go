@@ -85,6 +85,7 @@ func TestStatsCountConnectionsCallsMessagesAndGroups(t *testing.T) {
 	assert.EqualValues(t, 1, st.SlowConsumerCloses)
 	assert.EqualValues(t, 0, openConns(st, "WebSockets", "messagepack"))
 	assert.EqualValues(t, 1, openConns(st, "WebSockets", "json"))
+	assert.EqualValues(t, 2, st.ConnectionsOpened, "a counter: closing does not lower it")
 }
 
 func TestStatsWritePrometheus(t *testing.T) {
