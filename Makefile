@@ -1,8 +1,11 @@
-# listhub: the two commands a fresh machine needs are `make run` and `make test`.
+# listhub: the two commands a fresh machine needs are `make run` and `make test`;
+# `make check` is the quick loop while editing (see CONTRIBUTING.md).
 GO       ?= go
 ADDR     ?= 127.0.0.1:5000
 FUZZTIME ?= 10s
 NODE_DIR := conformance
+# make test keeps each step's full output here and prints it only when the step fails.
+LOGDIR   ?= $(or $(TMPDIR),/tmp)/listhub-test
 
 # Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`.
 FUZZ_TARGETS := \
@@ -13,7 +16,7 @@ FUZZ_TARGETS := \
 	./presence/redisstore:FuzzParseReply \
 	./internal/nodemsg:FuzzParse
 
-.PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
+.PHONY: test check run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
 
 ## run: start the conformance test server (the reference functional-test app) on $(ADDR).
 run:
@@ -21,7 +24,34 @@ run:
 
 ## test: formatting, vet, unit and integration tests with -race, short fuzz runs, and the
 ## checks that drive the official JavaScript clients (npm packages installed when missing).
-test: fmt-check vet sys-deps node-deps go-test fuzz conformance
+## Prints one line per step; a failing step's full output (for the conformance suite, its
+## failing tests), then stops. Every step is also a target of its own.
+TEST_STEPS := fmt-check vet sys-deps node-deps go-test fuzz conformance
+test:
+	@mkdir -p $(LOGDIR); for step in $(TEST_STEPS); do \
+		start=$$(date +%s); log=$(LOGDIR)/$$step.log; \
+		if $(MAKE) --no-print-directory -s $$step >$$log 2>&1; then \
+			printf 'ok    %-10s %4ss  %s\n' $$step $$(( $$(date +%s) - start )) "$$($(call step_summary,$$step,$$log))"; \
+		else \
+			if [ $$step = conformance ] && grep -q '^ *not ok ' $$log; then $(call tap_failures,$$log); else cat $$log; fi; \
+			printf 'FAIL  %-10s %4ss  full output: %s\n' $$step $$(( $$(date +%s) - start )) $$log; exit 1; \
+		fi; \
+	done
+
+# step_summary prints what a step did, from its log ($(1) step, $(2) log).
+step_summary = case $(1) in \
+	go-test) echo "$$(grep -c '^ok' $(2)) packages";; \
+	fuzz) echo "$$(grep -c '^fuzz ' $(2)) targets for $(FUZZTIME) each";; \
+	conformance) grep -E '^\# (tests|pass|fail) ' $(2) | tr '\n' ' ';; \
+	esac
+
+# tap_failures prints the failing tests of a TAP log with their diagnostics.
+tap_failures = awk '/^ *not ok /{p=1} p{print} p && /^ *\.\.\.$$/{p=0}' $(1)
+
+## check: the quick loop while editing: gofmt, vet and the unit tests with -race and -short
+## (cached when nothing changed), without fuzzing and without Node.js.
+check: fmt-check vet
+	$(GO) test -race -short ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './$(NODE_DIR)/node_modules/*')); \
@@ -65,8 +95,10 @@ fuzz:
 
 # The conformance suite: the official @microsoft/signalr client (Node) against
 # conformance/testserver, which each test file builds and starts on a free port.
+# CONFORMANCE narrows it: make conformance CONFORMANCE=conformance/test/hub.test.mjs
+CONFORMANCE ?= $(NODE_DIR)/test/*.test.mjs
 conformance: node-deps
-	node --test --test-timeout=120000 conformance/test/*.test.mjs
+	node --test --test-timeout=120000 $(CONFORMANCE)
 
 ## bench: micro benchmarks with allocation counts.
 bench:

@@ -31,6 +31,16 @@
 // upload streams run on their own goroutine; a client's CancelInvocation
 // cancels the method's context.
 //
+// # Field names
+//
+// Arguments and results that are structs follow one naming rule in both
+// protocols, so a JavaScript client sees the same keys over JSON and
+// MessagePack: a json tag names a field (with omitempty and "-" honoured),
+// a msgpack tag overrides it for MessagePack only, and an untagged field is
+// keyed by its Go name. Reading JSON also matches keys case-insensitively,
+// MessagePack only exactly: tag the fields clients send. See
+// protocol.MessagePack for the details.
+//
 // # Delivery
 //
 // A message is encoded once per hub protocol, and every recipient's queue
@@ -115,4 +125,28 @@
 // compare them work unchanged. An *Error's message always reaches the client
 // ("HubException: ..."); other errors are shown only with
 // Config.EnableDetailedErrors, under the type name given by WithTypeName.
+//
+// Every failure is logged on the server (Config.Logger), whatever the
+// client is shown: a method's error or panic (with its stack), arguments
+// that do not bind (which argument, which Go type), unknown methods,
+// refused tokens, origins and connections, oversized messages and
+// timeouts, each with the method, connection and user and the Config
+// setting to change where one applies. These logs are rate-limited.
+//
+// # Registration
+//
+// Register inspects a method's signature once and rejects parameter,
+// result and stream item types the protocols cannot carry, naming the
+// method and the parameter. RegisterMethods exposes the exported methods of
+// a value's method set except those of well-known interfaces (String,
+// MarshalJSON, Close, ...). New rejects an invalid Config the same way.
+//
+// # Filters and metrics
+//
+// Config.Filters wrap every call and every OnConnected and OnDisconnected,
+// like ASP.NET Core's hub filters; the rate limit and the Authorizer's call
+// check are built-in filters outside them. Server.Stats reports the hub's
+// counters and gauges (connections, calls and their latency, messages,
+// slow consumers, groups, the backplane), and Stats.WritePrometheus writes
+// them for Prometheus.
 package hub

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +51,7 @@ type hubConn struct {
 	lastRecv   atomic.Int64 // unix nanos of the last data received
 	timeoutArm atomic.Bool  // the client's first Ping arms the client timeout
 	closing    atomic.Bool
+	slow       atomic.Bool   // closed as a slow consumer (counted and logged once)
 	stop       chan struct{} // closed when the hub starts closing the connection
 	busy       atomic.Bool   // the reader is dispatching (client timeout paused)
 	// Authorization rechecks (authz.go).
@@ -129,6 +132,7 @@ func (h *hubConn) Receive(data []byte) error {
 	}
 	h.scratch = msgs[:0]
 	if err != nil {
+		h.logParseError(err)
 		h.closeWithMessage(errorMessage("Connection closed with an error.", WithTypeName("InvalidDataException", err), h.srv.cfg.EnableDetailedErrors), true, err)
 		return nil
 	}
@@ -145,6 +149,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	req, n, err := protocol.ParseHandshakeRequest(buf, cfg.MaxMessageSize)
 	if err != nil {
 		if errors.Is(err, protocol.ErrMessageTooLarge) {
+			h.logFailure(slog.LevelWarn, "hub: handshake request larger than hub.Config.MaxMessageSize", "", "limit", cfg.MaxMessageSize)
 			return 0, h.failHandshake("Handshake was canceled.")
 		}
 		return 0, h.failHandshake(errorMessage("An unexpected error occurred during connection handshake.", WithTypeName("InvalidDataException", err), cfg.EnableDetailedErrors))
@@ -172,10 +177,12 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 	}
 	h.handshaken.Store(true)
 	h.lastPing.Store(time.Now().UnixNano())
+	h.srv.metrics.connected(h) // counted before the client can see it connected
 	err = h.srv.local.add(h.ctx, h, func() error {
 		return h.conn.Write(protocol.AppendHandshakeResponse(nil, ""), h.binary)
 	})
 	if err != nil {
+		h.srv.metrics.disconnected(h, false)
 		h.handshaken.Store(false)
 		h.closing.Store(true)
 		h.conn.Abort(err)
@@ -188,8 +195,9 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 		h.closeWithMessage("", true, nil)
 		return n, nil
 	}
-	if cfg.OnConnected != nil {
-		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
+	if connected := h.srv.chains.connected; connected != nil {
+		if err := safeHook(func() error { return connected(h.hctx) }); err != nil {
+			h.logHookError("OnConnected", err)
 			h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), false, err)
 			return 0, err
 		}
@@ -201,6 +209,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 // connection without a Close message, as the official server does.
 func (h *hubConn) failHandshake(text string) error {
 	err := errors.New(text)
+	h.logFailure(slog.LevelWarn, "hub: handshake failed", "", "reason", text, "transport", h.conn.Transport().String())
 	h.closing.Store(true)
 	_ = h.conn.Write(protocol.AppendHandshakeResponse(nil, text), false)
 	h.conn.Close(err)
@@ -269,11 +278,20 @@ func (h *hubConn) sendWaiting(wait context.Context, m protocol.Message) error {
 
 // write queues an encoded frame; every frame for this connection after the
 // handshake goes through here so stateful reconnect can number and keep it.
-func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) error {
+func (h *hubConn) write(wait context.Context, frame []byte, trackable bool) (err error) {
+	if trackable {
+		// Counted before the client can have it; uncounted if it fails.
+		h.srv.metrics.messagesSent.Add(1)
+	}
+	defer func() {
+		if err != nil {
+			h.srv.metrics.writeFailed(h, trackable, err)
+		}
+	}()
 	if h.replay == nil {
 		return h.conn.Write(frame, h.binary)
 	}
-	err := h.replay.write(wait, h, frame, trackable)
+	err = h.replay.write(wait, h, frame, trackable)
 	if errors.Is(err, errReplayOverflow) {
 		h.conn.Abort(err)
 	}
@@ -287,9 +305,7 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 	if frame == nil || (env.nExcept > 0 && env.excludes(h.id)) {
 		return
 	}
-	if err := h.write(nil, frame, true); err != nil && errors.Is(err, connection.ErrQueueFull) {
-		h.srv.cfg.Logger.Info("hub: closing a slow connection", "connection", h.id)
-	}
+	_ = h.write(nil, frame, true) // a slow consumer is closed, counted and logged by write
 }
 
 // closeWithMessage sends Close{error, allowReconnect} and then closes the
@@ -317,12 +333,14 @@ func (h *hubConn) Tick(now time.Time) {
 	cfg := &h.srv.cfg
 	if !h.handshaken.Load() {
 		if now.Sub(h.created) >= cfg.HandshakeTimeout {
+			h.logFailure(slog.LevelInfo, "hub: no handshake within hub.Config.HandshakeTimeout", "", "timeout", cfg.HandshakeTimeout)
 			_ = h.failHandshake("Handshake was canceled.")
 		}
 		return
 	}
 	h.recheck(now)
 	if h.timeoutArm.Load() && !h.busy.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
+		h.logFailure(slog.LevelInfo, "hub: closing a connection silent for longer than hub.Config.ClientTimeoutInterval", "", "timeout", cfg.ClientTimeoutInterval)
 		err := WithTypeName("OperationCanceledException", errors.New("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."))
 		h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), true, err)
 		return
@@ -365,10 +383,13 @@ func (h *hubConn) Closed(err error) {
 	if !h.handshaken.Load() {
 		return
 	}
-	if h.srv.cfg.OnDisconnected != nil {
+	h.srv.metrics.disconnected(h, true)
+	if disconnected := h.srv.chains.disconnected; disconnected != nil {
 		// The connection is gone, but the hook may still send to others.
 		hctx := &Context{Context: context.WithoutCancel(h.ctx), conn: h}
-		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(hctx, err); return nil })
+		if perr := safeHook(func() error { disconnected(hctx, err); return nil }); perr != nil {
+			h.logHookError("OnDisconnected", perr)
+		}
 	}
 	h.srv.local.remove(h)
 }
@@ -427,7 +448,7 @@ var _ connection.Resumer = (*hubConn)(nil)
 func safeHook(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("hub: panic: %v", p)
+			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
 	return f()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 
@@ -104,6 +105,7 @@ func (h *hubConn) uploadItem(id string, item any) {
 	v := reflect.New(u.elem)
 	raw, _ := item.(protocol.RawValue)
 	if err := h.codec.Bind(raw, v.Interface()); err != nil {
+		h.logFailure(slog.LevelWarn, "hub: upload stream item does not bind to the stream's item type", "", "stream", id, "type", u.elem.String(), "err", err)
 		h.mu.Lock()
 		delete(h.uploads, id)
 		h.mu.Unlock()
@@ -147,6 +149,8 @@ func (u *upload) abandon() { u.doneOnce.Do(func() { close(u.done) }) }
 func (h *hubConn) stream(c *call, out reflect.Value) {
 	detailed := h.srv.cfg.EnableDetailedErrors
 	if !out.IsValid() || out.IsNil() {
+		c.outcome = outcomeError
+		h.logFailure(slog.LevelError, "hub: streaming method returned a nil stream", c.m.name)
 		_ = h.complete(c, &protocol.Completion{Error: fmt.Sprintf("The value returned by the streaming method '%s' is not a ChannelReader<> or IAsyncEnumerable<>.", c.m.name)})
 		return
 	}
@@ -188,6 +192,8 @@ func (h *hubConn) stream(c *call, out reflect.Value) {
 		}
 	}
 	if streamErr != nil {
+		c.outcome = outcomeError
+		h.logMethodError(c.m.name, streamErr)
 		_ = h.complete(c, &protocol.Completion{Error: errorMessage("An error occurred on the server while streaming results.", streamErr, detailed)})
 		return
 	}
