@@ -173,3 +173,28 @@ func TestStatefulAcksBehindPipelinedCallsDoNotDeadlock(t *testing.T) {
 		c.send(&protocol.Ack{SequenceID: c.seqLatest})
 	}
 }
+
+// A result larger than the send-queue bound (1 MiB) is delivered when the
+// client keeps up, with and without stateful reconnect; it used to drop
+// the connection without a Close.
+func TestLargeResultIsDelivered(t *testing.T) {
+	big := strings.Repeat("z", 5<<20)
+	for _, codec := range []protocol.Codec{protocol.JSON{MaxMessageSize: 8 << 20}, protocol.MessagePack{MaxMessageSize: 8 << 20}} {
+		_, url := testServer(t, Config{Connection: connection.Options{AllowStatefulReconnects: true}}, func(s *Server) {
+			require.NoError(t, s.Register("Big", func() string { return big }))
+		})
+		for _, stateful := range []bool{false, true} {
+			var c *testClient
+			if stateful {
+				c = dialStateful(t, url, codec).testClient
+			} else {
+				c = dial(t, url, codec)
+			}
+			comp := c.invoke("1", "Big")
+			require.Empty(t, comp.Error)
+			var got string
+			c.bind(comp.Result, &got)
+			assert.Len(t, got, len(big), "%s, stateful %v", codec.Name(), stateful)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/listhub/listhub/auth"
+	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -297,8 +298,13 @@ func (h *hubConn) run(c *call) {
 	}
 	// The official server answers every successful call with a result,
 	// null for void methods.
-	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
+	err = h.complete(c, &protocol.Completion{HasResult: true, Result: result})
+	switch {
+	case errors.Is(err, errEncoding):
+		h.srv.cfg.Logger.Warn("hub: cannot encode a method's result; the call fails", "method", c.m.name, "connection", h.id, "err", err)
 		h.fail(c.id, failed(err))
+	case errors.Is(err, connection.ErrQueueFull), errors.Is(err, errReplayOverflow):
+		h.srv.cfg.Logger.Warn("hub: a method's result is not delivered: the client does not keep up; closing the connection", "method", c.m.name, "connection", h.id, "err", err)
 	}
 }
 

@@ -74,7 +74,9 @@ func (r *replay) write(wait context.Context, h *hubConn, frame []byte, trackable
 		if r.ended {
 			return errConnectionClosed
 		}
-		if r.bytes+len(frame) > r.hard {
+		// Like the send queue's, the hard limit bounds the backlog, not
+		// one message: a large one is kept when the backlog is below it.
+		if r.bytes >= r.hard {
 			return errReplayOverflow
 		}
 		r.sent++

@@ -108,9 +108,11 @@ type Options struct {
 	// poll response carries it as a write deadline. Default 10 s.
 	TransportSendTimeout time.Duration
 
-	// MaxQueueBytes bounds the bytes queued for one connection and not yet
-	// written. A Write that would exceed it aborts the connection with
-	// ErrQueueFull (slow consumer). Default 1 MiB.
+	// MaxQueueBytes bounds the backlog of bytes queued for one connection
+	// and not yet written: a Write once the backlog has reached it aborts
+	// the connection with ErrQueueFull (slow consumer). It does not bound
+	// the size of one unit: a larger unit is accepted onto a smaller
+	// backlog. Default 1 MiB.
 	MaxQueueBytes int
 
 	// MaxFrameBytes bounds how many bytes of queued units the writer joins
