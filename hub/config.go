@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"log/slog"
 	"math"
 	"net/http"
@@ -93,8 +94,9 @@ type Config struct {
 	// up, at least 1.
 	CallBurst int
 	// MaxConnectionsPerUser and MaxConnectionsPerIP limit the connections of
-	// one user and of one client IP on this node. Negotiate (and a WebSocket
-	// opened without negotiation) over the limit is answered 429 Too Many
+	// one user and of one client IP on this node; connections negotiated
+	// and not yet started count too. Negotiate (and a WebSocket opened
+	// without negotiation) over the limit is answered 429 Too Many
 	// Requests; when several negotiated at once, those whose transport
 	// starts over the limit are refused. Default 0: unlimited.
 	MaxConnectionsPerUser int
@@ -112,6 +114,22 @@ type Config struct {
 
 	// Logger receives the hub's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Bounds on what clients can make this node hold (see the package
+	// documentation, "Bounds").
+
+	// MaxStreams bounds the streams running on this node: server-to-client
+	// streams and calls with upload streams, each of which runs on its own
+	// goroutine. A stream call over it fails with "HubException: Too many
+	// streams are running on this server." and the connection stays up.
+	// Each connection also has at most 256. Default 10,000.
+	MaxStreams int
+	// MaxPendingNegotiationsPerIP bounds the connections one client IP
+	// (see ClientIP) has negotiated and not yet started; a negotiate over
+	// it is answered 429 Too Many Requests, so that one address cannot
+	// fill Connection.MaxPendingNegotiations for everyone. Default: a tenth
+	// of Connection.MaxPendingNegotiations (10,000), at least 1.
+	MaxPendingNegotiationsPerIP int
 }
 
 // Defaults of Config, mirroring ASP.NET Core SignalR.
@@ -160,5 +178,15 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxPendingNegotiationsPerIP <= 0 {
+		c.MaxPendingNegotiationsPerIP = max(1, cmp.Or(c.Connection.MaxPendingNegotiations, connection.DefaultMaxPendingNegotiations)/10)
+	}
 	return c
 }
+
+// DefaultMaxStreams is Config.MaxStreams's default.
+const DefaultMaxStreams = 10_000

@@ -190,6 +190,7 @@ type app Server
 
 func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
 	s := (*Server)(a)
+	defer s.local.unreserve(c.ID()) // if admitConn did not take it over
 	if s.closing.Load() {
 		return nil, ErrServerClosed
 	}
