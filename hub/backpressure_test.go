@@ -198,3 +198,34 @@ func TestLargeResultIsDelivered(t *testing.T) {
 		}
 	}
 }
+
+// Streams cost a goroutine each: besides 256 per connection, the node runs
+// at most Config.MaxStreams (50 connections made 12,900 goroutines).
+func TestNodeWideStreamCap(t *testing.T) {
+	_, url := testServer(t, Config{MaxStreams: 2}, func(s *Server) {
+		require.NoError(t, s.Register("Forever", func(ctx context.Context) <-chan int {
+			ch := make(chan int)
+			go func() { <-ctx.Done(); close(ch) }()
+			return ch
+		}))
+	})
+	a, b := dial(t, url, protocol.JSON{}), dial(t, url, protocol.JSON{})
+	a.send(&protocol.StreamInvocation{InvocationID: "1", Target: "Forever"})
+	a.send(&protocol.StreamInvocation{InvocationID: "2", Target: "Forever"})
+	a.send(&protocol.StreamInvocation{InvocationID: "3", Target: "Forever"})
+	comp := a.recv().(*protocol.Completion)
+	assert.Equal(t, "3", comp.InvocationID)
+	assert.Equal(t, "Failed to invoke 'Forever' due to an error on the server. HubException: Too many streams are running on this server.", comp.Error)
+	b.send(&protocol.StreamInvocation{InvocationID: "1", Target: "Forever"})
+	assert.Equal(t, "Failed to invoke 'Forever' due to an error on the server. HubException: Too many streams are running on this server.", b.recv().(*protocol.Completion).Error, "the cap is node-wide")
+
+	a.send(&protocol.CancelInvocation{InvocationID: "1"})
+	comp = a.recv().(*protocol.Completion)
+	assert.Equal(t, "1", comp.InvocationID)
+	assert.Empty(t, comp.Error)
+	b.send(&protocol.StreamInvocation{InvocationID: "2", Target: "Forever"})
+	b.send(&protocol.CancelInvocation{InvocationID: "2"})
+	comp = b.recv().(*protocol.Completion)
+	assert.Equal(t, "2", comp.InvocationID)
+	assert.Empty(t, comp.Error, "an ended stream frees its place")
+}

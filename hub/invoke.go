@@ -90,7 +90,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	}
 	if err := h.register(c, streamIDs, streaming); err != nil {
 		cancel()
-		if errors.Is(err, errTooManyStreams) {
+		if errors.Is(err, errTooManyStreams) || errors.Is(err, errTooManyNodeStreams) {
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
 		} else {
 			h.fail(id, err.Error())
@@ -233,10 +233,14 @@ func (h *hubConn) register(c *call, streamIDs []string, streaming bool) error {
 			return inUse(sid)
 		}
 	}
-	if (streaming || len(streamIDs) > 0) && h.streams >= maxStreams {
-		return errTooManyStreams
-	}
 	if streaming || len(streamIDs) > 0 {
+		if h.streams >= maxStreams {
+			return errTooManyStreams
+		}
+		if h.srv.streams.Add(1) > int64(h.srv.cfg.MaxStreams) {
+			h.srv.streams.Add(-1)
+			return errTooManyNodeStreams
+		}
 		h.streams++
 		c.stream = true
 	}
@@ -344,6 +348,7 @@ func (h *hubConn) forget(c *call) {
 	if c.stream {
 		c.stream = false
 		h.streams--
+		h.srv.streams.Add(-1)
 	}
 	if c.id != "" {
 		delete(h.active, c.id)

@@ -38,6 +38,7 @@ type Server struct {
 
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
+	streams atomic.Int64 // streams running on this node (Config.MaxStreams)
 }
 
 // New returns a Server for cfg. It subscribes to the backplane's hub-wide
