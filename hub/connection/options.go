@@ -58,6 +58,8 @@ const (
 	DefaultMaxFrameBytes        = 64 << 10
 	DefaultLongPollTimeout      = 90 * time.Second
 	DefaultMaxPostBytes         = 1 << 20
+	DefaultMinPostDataRate      = 240
+	DefaultMinPostDataRateGrace = 5 * time.Second
 
 	DefaultMaxPendingNegotiations = 100_000
 
@@ -130,6 +132,16 @@ type Options struct {
 	// 1 MiB.
 	MaxPostBytes int
 
+	// MinPostDataRate is the slowest a POST body may arrive, in bytes per
+	// second, once MinPostDataRateGrace has passed: a slower one is
+	// answered 408 Request Timeout and its HTTP connection closed, as
+	// Kestrel's MinRequestBodyDataRate does, so a trickling client cannot
+	// hold a request for long. Default 240; negative disables it.
+	MinPostDataRate int
+	// MinPostDataRateGrace is how long a POST body may arrive slower than
+	// MinPostDataRate at first. Default 5 s.
+	MinPostDataRateGrace time.Duration
+
 	// MaxPendingNegotiations bounds the connections negotiated but not yet
 	// started, which otherwise live for DisconnectTimeout each: a negotiate
 	// beyond it is answered 503 Service Unavailable with an empty body. The
@@ -185,6 +197,7 @@ func (o Options) withDefaults() (Options, error) {
 		{"TransportSendTimeout", &o.TransportSendTimeout, DefaultTransportSendTimeout},
 		{"LongPollTimeout", &o.LongPollTimeout, DefaultLongPollTimeout},
 		{"tickInterval", &o.tickInterval, heartbeatInterval},
+		{"MinPostDataRateGrace", &o.MinPostDataRateGrace, DefaultMinPostDataRateGrace},
 	}
 	for _, d := range durations {
 		switch {
@@ -211,6 +224,9 @@ func (o Options) withDefaults() (Options, error) {
 		case *s.n == 0:
 			*s.n = s.def
 		}
+	}
+	if o.MinPostDataRate == 0 {
+		o.MinPostDataRate = DefaultMinPostDataRate
 	}
 	origins := make([]string, 0, len(o.AllowedOrigins))
 	for _, p := range o.AllowedOrigins {
