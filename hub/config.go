@@ -37,9 +37,10 @@ type Config struct {
 	// MaxParallelInvocations is how many ordinary invocations of one
 	// connection may run at once. Default 1: calls run one at a time in the
 	// order they arrived. Streaming methods and methods with upload streams
-	// always run on their own, as on ASP.NET Core. A connection may have at
-	// most 1,024 calls waiting and 256 streams running; calls beyond that
-	// fail and the connection stays up.
+	// always run on their own, as on ASP.NET Core. While this many calls
+	// run and one more waits, the connection's reader waits too (see the
+	// package documentation, "Bounds"); a connection may have 256 streams
+	// running, and stream calls beyond that fail.
 	MaxParallelInvocations int
 	// StreamBufferCapacity is how many items of an upload stream are
 	// buffered before the connection's reader waits. Default 10.
