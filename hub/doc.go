@@ -53,10 +53,14 @@
 //     messages is then bounded by its hard limit (twice
 //     StatefulReconnectBufferSize, at least half of
 //     Connection.MaxQueueBytes, at most three quarters of it). While a
-//     call waits for a client result, the reader does not wait: calls queue
-//     instead, up to 1,024 holding 1 MiB (or 4 × MaxMessageSize) of
-//     arguments, and calls beyond fail with "Too many invocations are
-//     waiting on this connection.".
+//     call waits for a client result, the reader does not wait for room:
+//     calls queue instead, up to 1,024 holding 1 MiB (or 4 ×
+//     MaxMessageSize) of arguments, and calls beyond fail with "Too many
+//     invocations are waiting on this connection.". One wait remains, as
+//     on ASP.NET Core: a method that waits for a client result while the
+//     buffer of its own upload stream is full holds the reader (and so the
+//     answer) until it reads an item or returns (its context ends), or the
+//     connection ends.
 //   - Streams. Each server stream and each call with upload streams runs
 //     on its own goroutine: at most 256 per connection and
 //     Config.MaxStreams (10,000) per node; stream calls beyond fail with an
