@@ -59,7 +59,7 @@
 //     invocations are waiting on this connection.". One wait remains, as
 //     on ASP.NET Core: a method that waits for a client result while the
 //     buffer of its own upload stream is full holds the reader (and so the
-//     answer) until it reads an item or returns (its context ends), or the
+//     answer) until it reads an item or returns, or the
 //     connection ends.
 //   - Streams. Each server stream and each call with upload streams runs
 //     on its own goroutine: at most 256 per connection and
