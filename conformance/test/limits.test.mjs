@@ -3,6 +3,7 @@
 // large result is delivered, and idle or slow HTTP connections are closed.
 
 import assert from "node:assert/strict";
+import http from "node:http";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 
@@ -86,5 +87,43 @@ describe("HTTP connections", () => {
         const gone = closed(socket);
         socket.write("GET /testhub/negotiate HTTP/1.1\r\nHost: x\r\n");
         await within(gone, 30_000, "the server closing the slow connection");
+    });
+});
+
+/** POSTs a negotiate from the loopback address from; resolves with the status. */
+function negotiateFrom(url, from, agent) {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+        const req = http.request(
+            { host: "127.0.0.1", port, method: "POST", path: "/testhub/negotiate?negotiateVersion=1", localAddress: from, agent },
+            (res) => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode));
+            },
+        );
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+describe("negotiate flood", () => {
+    let server;
+    before(async () => {
+        server = await startTestServer({ args: ["-max-pending-negotiations", "200"] });
+    });
+    after(() => server?.stop());
+
+    it("one address cannot fill the pending limit; others still connect", async (t) => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+        t.after(() => agent.destroy());
+        const statuses = {};
+        for (let i = 0; i < 400; i++) {
+            const s = await negotiateFrom(server.url, "127.0.0.2", agent);
+            statuses[s] = (statuses[s] ?? 0) + 1;
+        }
+        assert.deepEqual(statuses, { 200: 20, 429: 380 }, "a tenth of the pending limit per address");
+        assert.equal(await negotiateFrom(server.url, "127.0.0.3", agent), 200, "another address negotiates");
+        const c = await connect(t, `${server.url}/testhub`, ["WebSockets", "json"]); // from 127.0.0.1
+        assert.equal(await c.invoke("Echo", "still here"), "still here");
     });
 });

@@ -55,6 +55,7 @@ func run() error {
 	webworkerDir := fs.String("webworker-dir", "", "directory served at /lib/signalr-webworker/ (default: @microsoft/signalr/dist/webworker under conformance/node_modules or node_modules)")
 	idleTimeout := fs.Duration("idle-timeout", 130*time.Second, "how long an idle keep-alive HTTP connection is kept (Kestrel's KeepAliveTimeout)")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	maxPending := fs.Int("max-pending-negotiations", 0, "connections negotiated and not yet started a hub keeps (default: the library's, 100,000); one client IP may have a tenth of them")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long a graceful shutdown waits for connections to end")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,7 +73,7 @@ func run() error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	app, err := newTestApp(logger)
+	app, err := newTestApp(logger, *maxPending)
 	if err != nil {
 		return err
 	}
