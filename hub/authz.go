@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/listhub/listhub/auth"
+	"github.com/listhub/listhub/hub/connection"
 )
 
 // ErrAccessDenied is what a denied group join returns, and what a denied
@@ -105,12 +106,25 @@ func (s *Server) clientIP(r *http.Request) string {
 }
 
 // limits keeps the per-user call rate and the per-user and per-IP
-// connection counts of this node.
+// connection counts of this node. A connection negotiated but not started
+// counts too, from negotiate (reserve) until it connects (admitConn) or is
+// dropped (unreserve).
 type limits struct {
-	mu       sync.Mutex
-	perUser  map[string]int
-	perIP    map[string]int
-	limiters map[string]*rate.Limiter
+	mu        sync.Mutex
+	perUser   map[string]int // connections and reservations
+	perIP     map[string]int
+	pendingIP map[string]int         // reservations only
+	pending   map[string]reservation // by connection id
+	limiters  map[string]*rate.Limiter
+}
+
+type reservation struct{ user, ip string }
+
+func (l *limits) init() {
+	if l.perUser == nil {
+		l.perUser, l.perIP, l.limiters = map[string]int{}, map[string]int{}, map[string]*rate.Limiter{}
+		l.pendingIP, l.pending = map[string]int{}, map[string]reservation{}
+	}
 }
 
 // hasRoom reports whether one more connection of user and ip fits the
@@ -132,17 +146,66 @@ func (r *registry) fits(user, ip string) bool {
 	return cfg.MaxConnectionsPerIP <= 0 || l.perIP[ip] < cfg.MaxConnectionsPerIP
 }
 
-// admitConn counts a new connection, returning false when it does not fit
-// (several connections may have negotiated at once), and hands out the
+// reserve counts a negotiated connection against the limits of its user
+// and IP, and against MaxPendingNegotiationsPerIP; false when it does not
+// fit.
+func (r *registry) reserve(connID, user, ip string) bool {
+	l := &r.limits
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	if !r.fits(user, ip) || l.pendingIP[ip] >= r.srv.cfg.MaxPendingNegotiationsPerIP {
+		return false
+	}
+	l.perUser[user]++
+	l.perIP[ip]++
+	l.pendingIP[ip]++
+	l.pending[connID] = reservation{user, ip}
+	return true
+}
+
+// unreserve releases a negotiated connection's reservation, if any.
+func (r *registry) unreserve(connID string) {
+	l := &r.limits
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unreserveLocked(connID)
+}
+
+func (l *limits) unreserveLocked(connID string) {
+	res, ok := l.pending[connID]
+	if !ok {
+		return
+	}
+	delete(l.pending, connID)
+	if l.pendingIP[res.ip]--; l.pendingIP[res.ip] <= 0 {
+		delete(l.pendingIP, res.ip)
+	}
+	l.release(res.user, res.ip)
+}
+
+// release uncounts one connection of user and ip. Caller holds mu.
+func (l *limits) release(user, ip string) {
+	if l.perUser[user]--; l.perUser[user] <= 0 {
+		delete(l.perUser, user)
+		delete(l.limiters, user)
+	}
+	if l.perIP[ip]--; l.perIP[ip] <= 0 {
+		delete(l.perIP, ip)
+	}
+}
+
+// admitConn counts a new connection in place of its reservation, returning
+// false when it does not fit (several connections may have negotiated at
+// once, or it opened a WebSocket without negotiating), and hands out the
 // user's call limiter.
 func (r *registry) admitConn(h *hubConn) bool {
 	cfg := &r.srv.cfg
 	l := &r.limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.perUser == nil {
-		l.perUser, l.perIP, l.limiters = map[string]int{}, map[string]int{}, map[string]*rate.Limiter{}
-	}
+	l.init()
+	l.unreserveLocked(h.id)
 	if !r.fits(h.userID, h.ip) {
 		return false
 	}
@@ -167,15 +230,22 @@ func (r *registry) releaseConn(h *hubConn) {
 	l := &r.limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.perUser[h.userID]--; l.perUser[h.userID] <= 0 {
-		delete(l.perUser, h.userID)
-		delete(l.limiters, h.userID)
-	}
-	if l.perIP[h.ip]--; l.perIP[h.ip] <= 0 {
-		delete(l.perIP, h.ip)
-	}
+	l.release(h.userID, h.ip)
 	delete(l.limiters, "conn:"+h.id)
 }
+
+// Negotiated implements connection.Gate: a negotiated connection counts
+// against the limits of its user and IP until it connects or is dropped.
+func (a *app) Negotiated(c *connection.Conn, r *http.Request) bool {
+	s := (*Server)(a)
+	id, _ := auth.IdentityFrom(r.Context())
+	return s.local.reserve(c.ID(), userIDOf(id), s.clientIP(r))
+}
+
+// Dropped implements connection.Gate.
+func (a *app) Dropped(c *connection.Conn) { (*Server)(a).local.unreserve(c.ID()) }
+
+var _ connection.Gate = (*app)(nil)
 
 // recheck runs on the heartbeat: it closes a connection whose credentials
 // expired (CloseOnAuthenticationExpiration) and, every

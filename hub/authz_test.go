@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -237,4 +238,70 @@ func TestRejectionsCarryCORSHeaders(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 		assert.Equal(t, want, res.Header.Get("Access-Control-Allow-Origin"), origin)
 	}
+}
+
+// clientIPFromHeader lets a test speak from several addresses.
+func clientIPFromHeader(r *http.Request) string { return r.Header.Get("X-Test-IP") }
+
+func negotiateFrom(t *testing.T, url, ip string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/negotiate?negotiateVersion=1", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Test-IP", ip)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// One address negotiating without end used to fill the node's pending
+// limit, after which every new client got 503.
+func TestNegotiateFloodFromOneAddress(t *testing.T) {
+	_, url := listHub(t, Config{
+		ClientIP:   clientIPFromHeader,
+		Connection: connection.Options{MaxPendingNegotiations: 50},
+	})
+	statuses := map[int]int{}
+	for range 200 {
+		statuses[negotiateFrom(t, url, "10.0.0.1")]++
+	}
+	assert.Equal(t, map[int]int{http.StatusOK: 5, http.StatusTooManyRequests: 195}, statuses,
+		"a tenth of the pending limit per address")
+	for i := range 10 {
+		assert.Equal(t, http.StatusOK, negotiateFrom(t, url, fmt.Sprintf("10.0.1.%d", i)), "others can still negotiate")
+	}
+	c := dial(t, url, protocol.JSON{}) // and connect
+	assert.Empty(t, c.invoke("1", "Echo", "e").Error)
+}
+
+// Negotiated connections count against MaxConnectionsPerIP and
+// MaxConnectionsPerUser until they start or expire.
+func TestPendingNegotiationsCountAgainstLimits(t *testing.T) {
+	t.Run("per IP", func(t *testing.T) {
+		_, url := listHub(t, Config{
+			ClientIP:            clientIPFromHeader,
+			MaxConnectionsPerIP: 2,
+			Connection:          connection.Options{DisconnectTimeout: time.Second},
+		})
+		assert.Equal(t, http.StatusOK, negotiateFrom(t, url, "10.0.0.1"))
+		assert.Equal(t, http.StatusOK, negotiateFrom(t, url, "10.0.0.1"))
+		assert.Equal(t, http.StatusTooManyRequests, negotiateFrom(t, url, "10.0.0.1"))
+		assert.Equal(t, http.StatusOK, negotiateFrom(t, url, "10.0.0.2"))
+		// The two expire unstarted and free their places.
+		require.Eventually(t, func() bool { return negotiateFrom(t, url, "10.0.0.1") == http.StatusOK }, 10*time.Second, 50*time.Millisecond)
+	})
+	t.Run("per user", func(t *testing.T) {
+		_, url := listHub(t, Config{Authenticator: userFromQuery, MaxConnectionsPerUser: 1})
+		assert.Equal(t, http.StatusOK, negotiateStatus(t, url+"?user=ann"))
+		assert.Equal(t, http.StatusTooManyRequests, negotiateStatus(t, url+"?user=ann"))
+	})
+	t.Run("a started connection takes its reservation's place", func(t *testing.T) {
+		_, url := listHub(t, Config{Authenticator: userFromQuery, MaxConnectionsPerUser: 2})
+		a := dial(t, url+"?user=ann", protocol.JSON{})
+		b := dial(t, url+"?user=ann", protocol.JSON{})
+		assert.Empty(t, a.invoke("1", "Echo", "e").Error)
+		assert.Empty(t, b.invoke("1", "Echo", "e").Error)
+		assert.Equal(t, http.StatusTooManyRequests, negotiateStatus(t, url+"?user=ann"))
+	})
 }

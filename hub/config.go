@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,9 +59,10 @@ type Config struct {
 	// MaxParallelInvocations is how many ordinary invocations of one
 	// connection may run at once. Default 1: calls run one at a time in the
 	// order they arrived. Streaming methods and methods with upload streams
-	// always run on their own, as on ASP.NET Core. A connection may have at
-	// most 1,024 calls waiting and 256 streams running; calls beyond that
-	// fail and the connection stays up.
+	// always run on their own, as on ASP.NET Core. While this many calls
+	// run and one more waits, the connection's reader waits too (see the
+	// package documentation, "Bounds"); a connection may have 256 streams
+	// running, and stream calls beyond that fail.
 	MaxParallelInvocations int
 	// StreamBufferCapacity is how many items of an upload stream are
 	// buffered before the connection's reader waits. Default 10.
@@ -121,8 +123,9 @@ type Config struct {
 	// up, at least 1.
 	CallBurst int
 	// MaxConnectionsPerUser and MaxConnectionsPerIP limit the connections of
-	// one user and of one client IP on this node. Negotiate (and a WebSocket
-	// opened without negotiation) over the limit is answered 429 Too Many
+	// one user and of one client IP on this node; connections negotiated
+	// and not yet started count too. Negotiate (and a WebSocket opened
+	// without negotiation) over the limit is answered 429 Too Many
 	// Requests; when several negotiated at once, those whose transport
 	// starts over the limit are refused. Default 0: unlimited.
 	MaxConnectionsPerUser int
@@ -156,6 +159,22 @@ type Config struct {
 	// lines are limited to 10 per second with bursts of 50, and the next
 	// line written reports how many were suppressed.
 	Logger *slog.Logger
+
+	// Bounds on what clients can make this node hold (see the package
+	// documentation, "Bounds").
+
+	// MaxStreams bounds the streams running on this node: server-to-client
+	// streams and calls with upload streams, each of which runs on its own
+	// goroutine. A stream call over it fails with "HubException: Too many
+	// streams are running on this server." and the connection stays up.
+	// Each connection also has at most 256. Default 10,000.
+	MaxStreams int
+	// MaxPendingNegotiationsPerIP bounds the connections one client IP
+	// (see ClientIP) has negotiated and not yet started; a negotiate over
+	// it is answered 429 Too Many Requests, so that one address cannot
+	// fill Connection.MaxPendingNegotiations for everyone. Default: a tenth
+	// of Connection.MaxPendingNegotiations (10,000), at least 1.
+	MaxPendingNegotiationsPerIP int
 }
 
 // validate reports every field of c that New cannot accept, before
@@ -186,6 +205,8 @@ func (c Config) validate() error {
 		{"CallBurst", c.CallBurst},
 		{"MaxConnectionsPerUser", c.MaxConnectionsPerUser},
 		{"MaxConnectionsPerIP", c.MaxConnectionsPerIP},
+		{"MaxStreams", c.MaxStreams},
+		{"MaxPendingNegotiationsPerIP", c.MaxPendingNegotiationsPerIP},
 	} {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("Config.%s is negative (%d); zero means the default", n.name, n.v))
@@ -287,5 +308,15 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxPendingNegotiationsPerIP <= 0 {
+		c.MaxPendingNegotiationsPerIP = max(1, cmp.Or(c.Connection.MaxPendingNegotiations, connection.DefaultMaxPendingNegotiations)/10)
+	}
 	return c
 }
+
+// DefaultMaxStreams is Config.MaxStreams's default.
+const DefaultMaxStreams = 10_000

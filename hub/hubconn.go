@@ -59,16 +59,22 @@ type hubConn struct {
 	rechecking  atomic.Bool
 	handshaken  atomic.Bool // set by the reader, read by Tick and Closed
 
-	mu       sync.Mutex
-	queue    []*call // ordinary invocations waiting for a worker
-	running  int     // workers draining queue
-	streams  int     // streaming calls and calls with upload streams running
-	active   map[string]context.CancelFunc
-	uploads  map[string]*upload
-	results  map[string]chan *protocol.Completion
-	resultID uint64
-	groups   map[string]struct{}
-	items    map[string]any
+	// Backpressure (invoke.go): the reader waits in waitRoom for room.
+	room          chan struct{} // buffered 1: a worker took a waiting call, or a call stalled
+	readerWaiting atomic.Bool   // the reader is in waitRoom
+
+	mu          sync.Mutex
+	queue       []*call // ordinary invocations waiting for a worker
+	queuedBytes int     // their encoded arguments
+	running     int     // workers draining queue
+	stalled     int     // calls waiting for this client's answer
+	streams     int     // streaming calls and calls with upload streams running
+	active      map[string]context.CancelFunc
+	uploads     map[string]*upload
+	results     map[string]chan *protocol.Completion
+	resultID    uint64
+	groups      map[string]struct{}
+	items       map[string]any
 }
 
 func newHubConn(s *Server, c *connection.Conn, id *auth.Identity, ip string) *hubConn {
@@ -88,6 +94,7 @@ func newHubConn(s *Server, c *connection.Conn, id *auth.Identity, ip string) *hu
 		cancel:   cancel,
 		created:  time.Now(),
 		stop:     make(chan struct{}),
+		room:     make(chan struct{}, 1),
 	}
 	h.hctx = &Context{Context: ctx, conn: h}
 	h.lastRecv.Store(h.created.UnixNano())

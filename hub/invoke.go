@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -28,6 +29,7 @@ type call struct {
 	in     []reflect.Value
 	ups    []*upload
 	stream bool // counted in hubConn.streams until forgotten
+	weight int  // bytes of encoded arguments, for the stalled queue's bound
 }
 
 // invoke validates and prepares an invocation on the reader goroutine, so
@@ -105,7 +107,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		cancel()
 		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: call refused", m.name, "reason", err)
-		if errors.Is(err, errTooManyStreams) {
+		if errors.Is(err, errTooManyStreams) || errors.Is(err, errTooManyNodeStreams) {
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
 		} else {
 			h.fail(id, err.Error())
@@ -118,37 +120,118 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		go h.run(c)
 		return
 	}
-	h.mu.Lock()
-	if len(h.queue) >= maxQueuedCalls {
-		h.mu.Unlock()
+	for _, a := range args {
+		raw, _ := a.(protocol.RawValue)
+		c.weight += len(raw)
+	}
+	if err := h.enqueue(c); err != nil {
 		h.forget(c)
 		cancel()
-		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), errTooManyCalls, detailed))
-		return
-	}
-	h.queue = append(h.queue, c)
-	start := h.running < h.srv.cfg.MaxParallelInvocations
-	if start {
-		h.running++
-	}
-	h.mu.Unlock()
-	if start {
-		go h.drain()
+		if errors.Is(err, errTooManyCalls) {
+			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
+		}
 	}
 }
 
-// Bounds on what one client can have the server hold: ordinary calls
-// waiting for a worker, and streams (server streams and calls with upload
-// streams) running at once. Calls over them fail; the connection stays up.
+// Bounds on what one client can have the server hold. Ordinary calls do
+// not queue: while MaxParallelInvocations of them run and one more waits,
+// the reader waits (see enqueue). Only while a running call waits for this
+// client's answer (a client result), which only the reader can deliver, do
+// calls queue, up to maxStalledCalls holding maxStalledBytes of encoded
+// arguments; calls beyond fail. Streams (server streams and calls with
+// upload streams) are bounded per connection by maxStreams and per node by
+// Config.MaxStreams; calls beyond fail. The connection stays up.
 const (
-	maxQueuedCalls = 1024
-	maxStreams     = 256
+	maxStalledCalls = 1024
+	maxStalledBytes = 1 << 20
+	maxStreams      = 256
 )
 
 var (
-	errTooManyCalls   = &Error{Message: "Too many invocations are waiting on this connection."}
-	errTooManyStreams = &Error{Message: "Too many streams are running on this connection."}
+	errTooManyCalls       = &Error{Message: "Too many invocations are waiting on this connection."}
+	errTooManyStreams     = &Error{Message: "Too many streams are running on this connection."}
+	errTooManyNodeStreams = &Error{Message: "Too many streams are running on this server."}
 )
+
+// enqueue hands an ordinary call to a worker. When MaxParallelInvocations
+// calls run and one more waits for a worker, the reader waits here for
+// room, as ASP.NET Core's does: a client's pipelined calls wait in its
+// socket, not in memory. It waits until a worker takes the waiting call,
+// or a running call starts waiting for this client (then the call queues,
+// see maxStalledCalls), or the connection ends (errConnectionClosed).
+func (h *hubConn) enqueue(c *call) error {
+	limit := h.srv.cfg.MaxParallelInvocations
+	h.mu.Lock()
+	for {
+		if h.running < limit && len(h.queue) == 0 {
+			h.running++
+			h.mu.Unlock()
+			go h.drain(c)
+			return nil
+		}
+		if len(h.queue) == 0 {
+			break
+		}
+		if h.stalled > 0 {
+			if len(h.queue) >= maxStalledCalls || h.queuedBytes+c.weight > max(maxStalledBytes, 4*h.srv.cfg.MaxMessageSize) {
+				h.mu.Unlock()
+				return errTooManyCalls
+			}
+			break
+		}
+		h.mu.Unlock()
+		if err := h.waitRoom(); err != nil {
+			return err
+		}
+		h.mu.Lock()
+	}
+	h.queue = append(h.queue, c)
+	h.queuedBytes += c.weight
+	h.mu.Unlock()
+	return nil
+}
+
+// waitRoom blocks the reader until a worker takes a waiting call, a running
+// call starts waiting for this client, or the connection ends. While it
+// waits, hub methods do not wait for the client's Acks (replay.write): the
+// reader cannot read them.
+func (h *hubConn) waitRoom() error {
+	h.readerWaiting.Store(true)
+	defer h.readerWaiting.Store(false)
+	if h.replay != nil {
+		h.replay.wake()
+	}
+	select {
+	case <-h.room:
+		return nil
+	case <-h.stop:
+	case <-h.conn.Context().Done():
+	}
+	return errConnectionClosed
+}
+
+// signalRoom wakes the reader if it waits in waitRoom.
+func (h *hubConn) signalRoom() {
+	select {
+	case h.room <- struct{}{}:
+	default:
+	}
+}
+
+// stall records that a call waits for this client's answer (a client
+// result) until the returned func is called; meanwhile the reader does not
+// wait for room, so that it can read the answer.
+func (h *hubConn) stall() (unstall func()) {
+	h.mu.Lock()
+	h.stalled++
+	h.mu.Unlock()
+	h.signalRoom()
+	return func() {
+		h.mu.Lock()
+		h.stalled--
+		h.mu.Unlock()
+	}
+}
 
 // register records the call's cancellation and upload streams by id.
 func (h *hubConn) register(c *call, streamIDs []string, streaming bool) error {
@@ -167,10 +250,14 @@ func (h *hubConn) register(c *call, streamIDs []string, streaming bool) error {
 			return inUse(sid)
 		}
 	}
-	if (streaming || len(streamIDs) > 0) && h.streams >= maxStreams {
-		return errTooManyStreams
-	}
 	if streaming || len(streamIDs) > 0 {
+		if h.streams >= maxStreams {
+			return errTooManyStreams
+		}
+		if h.srv.streams.Add(1) > int64(h.srv.cfg.MaxStreams) {
+			h.srv.streams.Add(-1)
+			return errTooManyNodeStreams
+		}
 		h.streams++
 		c.stream = true
 	}
@@ -190,21 +277,23 @@ func (h *hubConn) register(c *call, streamIDs []string, streaming bool) error {
 	return nil
 }
 
-// drain runs queued ordinary invocations one after another until the queue
-// is empty; at most MaxParallelInvocations drain at once.
-func (h *hubConn) drain() {
+// drain runs c, then queued ordinary invocations one after another until
+// the queue is empty; at most MaxParallelInvocations drain at once.
+func (h *hubConn) drain(c *call) {
 	for {
+		h.run(c)
 		h.mu.Lock()
 		if len(h.queue) == 0 {
 			h.running--
 			h.mu.Unlock()
 			return
 		}
-		c := h.queue[0]
+		c = h.queue[0]
 		h.queue[0] = nil
 		h.queue = h.queue[1:]
+		h.queuedBytes -= c.weight
 		h.mu.Unlock()
-		h.run(c)
+		h.signalRoom()
 	}
 }
 
@@ -241,10 +330,14 @@ func (h *hubConn) run(c *call) {
 	}
 	// The official server answers every successful call with a result,
 	// null for void methods.
-	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
+	err = h.complete(c, &protocol.Completion{HasResult: true, Result: result})
+	switch {
+	case errors.Is(err, errEncoding):
 		c.outcome = outcomeError
 		h.logFailure(slog.LevelError, "hub: the method's result cannot be encoded", c.m.name, "err", err)
 		h.fail(c.id, failed(err))
+	case errors.Is(err, connection.ErrQueueFull), errors.Is(err, errReplayOverflow):
+		h.logFailure(slog.LevelWarn, "hub: a method's result is not delivered: the client does not keep up; closing the connection", c.m.name, "err", err)
 	}
 }
 
@@ -288,6 +381,7 @@ func (h *hubConn) forget(c *call) {
 	if c.stream {
 		c.stream = false
 		h.streams--
+		h.srv.streams.Add(-1)
 	}
 	if c.id != "" {
 		delete(h.active, c.id)

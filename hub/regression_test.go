@@ -14,37 +14,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
-
-// Ordinary calls queue without bound while one runs.
-func TestRegressionUnboundedCallQueue(t *testing.T) {
-	s, err := New(Config{Logger: quietLogger()})
-	require.NoError(t, err)
-	release := make(chan struct{})
-	require.NoError(t, s.Register("Slow", func(x string) { <-release }))
-	url := serve(t, s)
-	c := dial(t, url, protocol.JSON{})
-	var batch []byte
-	for i := 0; i < 200; i++ {
-		batch, _ = c.codec.AppendMessage(batch, &protocol.Invocation{Target: "Slow", Arguments: []any{"0123456789012345678901234567890123456789"}})
-	}
-	for i := 0; i < 250; i++ {
-		require.NoError(t, c.ws.Write(context.Background(), websocket.MessageText, batch))
-	}
-	time.Sleep(500 * time.Millisecond)
-	h := s.local.get(c.id)
-	h.mu.Lock()
-	n := len(h.queue)
-	h.mu.Unlock()
-	assert.LessOrEqual(t, n, maxQueuedCalls, "queued calls are bounded")
-	close(release)
-	_ = s.Close()
-}
 
 // Cancelling an invocation does not end its iter.Seq upload.
 func TestRegressionCancelDoesNotEndUpload(t *testing.T) {

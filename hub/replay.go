@@ -58,7 +58,8 @@ func (r *replay) write(wait context.Context, h *hubConn, frame []byte, trackable
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if trackable {
-		for wait != nil && r.bytes >= r.limit && !r.ended {
+		// A waiting reader cannot read Acks: do not wait for them then.
+		for wait != nil && r.bytes >= r.limit && !r.ended && !h.readerWaiting.Load() {
 			room := r.room
 			r.mu.Unlock()
 			select {
@@ -73,7 +74,9 @@ func (r *replay) write(wait context.Context, h *hubConn, frame []byte, trackable
 		if r.ended {
 			return errConnectionClosed
 		}
-		if r.bytes+len(frame) > r.hard {
+		// Like the send queue's, the hard limit bounds the backlog, not
+		// one message: a large one is kept when the backlog is below it.
+		if r.bytes >= r.hard {
 			return errReplayOverflow
 		}
 		r.sent++
@@ -84,6 +87,14 @@ func (r *replay) write(wait context.Context, h *hubConn, frame []byte, trackable
 		return nil // kept for the replay; the transport is gone for now
 	}
 	return h.conn.Write(frame, h.binary)
+}
+
+// wake makes waiting writers check again (the reader started waiting).
+func (r *replay) wake() {
+	r.mu.Lock()
+	close(r.room)
+	r.room = make(chan struct{})
+	r.mu.Unlock()
 }
 
 // ack drops the messages the client has acknowledged.

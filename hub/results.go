@@ -24,6 +24,8 @@ func (h *hubConn) invokeClient(ctx context.Context, out any, method string, args
 		h.forgetResult(id)
 		return fmt.Errorf("hub: invoking %q: %w", method, err)
 	}
+	unstall := h.stall() // the reader must not wait while the answer is pending
+	defer unstall()
 	select {
 	case c := <-ch:
 		if c.Error != "" {

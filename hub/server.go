@@ -52,6 +52,7 @@ type Server struct {
 
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
+	streams atomic.Int64 // streams running on this node (Config.MaxStreams)
 }
 
 // New returns a Server for cfg, or an error naming every field of cfg it
@@ -255,6 +256,7 @@ type app Server
 
 func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
 	s := (*Server)(a)
+	defer s.local.unreserve(c.ID()) // if admitConn did not take it over
 	if s.closing.Load() {
 		return nil, ErrServerClosed
 	}

@@ -112,8 +112,16 @@ func (h *hubConn) uploadItem(id string, item any) {
 		u.complete(invalidData("Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked."))
 		return
 	}
+	if u.ch.TrySend(v.Elem()) {
+		return
+	}
 	// Wait for room as ASP.NET Core does (backpressure to the client), until
 	// the method returns or the connection is closing or aborted.
+	h.readerWaiting.Store(true)
+	defer h.readerWaiting.Store(false)
+	if h.replay != nil {
+		h.replay.wake()
+	}
 	reflect.Select([]reflect.SelectCase{
 		{Dir: reflect.SelectSend, Chan: u.ch, Send: v.Elem()},
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.done)},

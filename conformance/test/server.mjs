@@ -54,7 +54,8 @@ export function buildTestServer() {
 
 /**
  * Starts a test server on 127.0.0.1 with a free port.
- * @param {{https?: boolean}} [options] also listen on HTTPS (self-signed)
+ * @param {{https?: boolean, args?: string[]}} [options] https: also listen on
+ *   HTTPS (self-signed); args: more testserver flags
  * @returns {Promise<{url: string, httpsUrl?: string, urls: string[], stderr: () => string, stop: (signal?: string) => Promise<{code: number|null, signal: string|null}>}>}
  */
 export async function startTestServer(options = {}) {
@@ -63,6 +64,7 @@ export async function startTestServer(options = {}) {
     if (options.https) {
         args.push("-https-addr", "127.0.0.1:0");
     }
+    args.push(...(options.args ?? []));
     const verbose = process.env.LISTHUB_TESTSERVER_LOG === "1";
     if (verbose) {
         args.push("-v");

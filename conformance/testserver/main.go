@@ -53,6 +53,9 @@ func run() error {
 	httpsAddr := fs.String("https-addr", "", "optional HTTPS listen address with a self-signed certificate generated at startup; port 0 picks a free port (default: no HTTPS)")
 	verbose := fs.Bool("v", false, "log at debug level (default: warnings and errors only)")
 	webworkerDir := fs.String("webworker-dir", "", "directory served at /lib/signalr-webworker/ (default: @microsoft/signalr/dist/webworker under conformance/node_modules or node_modules)")
+	idleTimeout := fs.Duration("idle-timeout", 130*time.Second, "how long an idle keep-alive HTTP connection is kept (Kestrel's KeepAliveTimeout)")
+	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	maxPending := fs.Int("max-pending-negotiations", 0, "connections negotiated and not yet started a hub keeps (default: the library's, 100,000); one client IP may have a tenth of them")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long a graceful shutdown waits for connections to end")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,7 +73,7 @@ func run() error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	app, err := newTestApp(logger)
+	app, err := newTestApp(logger, *maxPending)
 	if err != nil {
 		return err
 	}
@@ -84,7 +87,7 @@ func run() error {
 		return err
 	}
 	httpURL := "http://" + ln.Addr().String()
-	servers := []*http.Server{newHTTPServer(app, logger)}
+	servers := []*http.Server{newHTTPServer(app, logger, *idleTimeout, *readHeaderTimeout)}
 	listeners := []net.Listener{ln}
 	urls := []string{httpURL}
 
@@ -99,7 +102,7 @@ func run() error {
 			app.Close()
 			return err
 		}
-		srv := newHTTPServer(app, logger)
+		srv := newHTTPServer(app, logger, *idleTimeout, *readHeaderTimeout)
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		servers = append(servers, srv)
 		listeners = append(listeners, tls.NewListener(tln, srv.TLSConfig))
@@ -145,10 +148,15 @@ func run() error {
 	return nil
 }
 
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+// newHTTPServer sets the timeouts a production server needs for idle and
+// slow connections; no ReadTimeout or WriteTimeout, which would cut
+// WebSockets, event streams and long polls (the hub bounds writes and POST
+// bodies itself).
+func newHTTPServer(h http.Handler, logger *slog.Logger, idle, readHeader time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeader,
+		IdleTimeout:       idle,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

@@ -49,7 +49,9 @@ type testApp struct {
 	webworker http.Handler
 }
 
-func newTestApp(logger *slog.Logger) (*testApp, error) {
+// newTestApp builds the app; maxPending is every hub's
+// Connection.MaxPendingNegotiations (0: the default).
+func newTestApp(logger *slog.Logger, maxPending int) (*testApp, error) {
 	auth, err := newJWTAuth()
 	if err != nil {
 		return nil, err
@@ -65,9 +67,10 @@ func newTestApp(logger *slog.Logger) (*testApp, error) {
 	all := connection.WebSockets | connection.ServerSentEvents | connection.LongPolling
 	connOpts := func(transports connection.Transport) connection.Options {
 		return connection.Options{
-			Transports:     transports,
-			AllowedOrigins: []string{"*"},
-			Logger:         logger,
+			Transports:             transports,
+			AllowedOrigins:         []string{"*"},
+			MaxPendingNegotiations: maxPending,
+			Logger:                 logger,
 		}
 	}
 	hubConfig := func(want connection.Transport) hub.Config {

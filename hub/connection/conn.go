@@ -88,6 +88,8 @@ type Conn struct {
 	detachedAt int64        // Server.now() when detached
 	detachErr  error        // why the WebSocket was lost
 
+	gated atomic.Bool // admitted by the App's Gate; cleared when Connect or Dropped is due
+
 	postMu sync.Mutex // serializes POSTed input (post.go)
 
 	tickMu sync.Mutex // serializes Tick, Closed, Detached and Resumed
@@ -223,6 +225,24 @@ func (c *Conn) expire(err error) {
 	c.mu.Unlock()
 	c.s.unregister(c)
 	c.cancel()
+}
+
+// ungate ends the Gate's interest in c: before Connect (dropped false)
+// or when c ends without it (dropped true: Gate.Dropped is called). Only
+// the first call after Negotiated has an effect.
+func (c *Conn) ungate(dropped bool) {
+	if !c.gated.CompareAndSwap(true, false) || !dropped {
+		return
+	}
+	if g, ok := c.s.app.(Gate); ok {
+		g.Dropped(c)
+	}
+}
+
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stClosed
 }
 
 // setReason records why the connection ends unless a reason is set.

@@ -43,9 +43,11 @@
 // first poll).
 //
 // Conn.Write never blocks and never copies: it queues the caller's bytes,
-// so one encoded broadcast is shared by every recipient. The queue is
-// bounded by Options.MaxQueueBytes (1 MiB); a client too slow to keep up
-// is aborted with ErrQueueFull instead of slowing the publisher. On the
+// so one encoded broadcast is shared by every recipient. The queue's
+// backlog is bounded by Options.MaxQueueBytes (1 MiB); a client too slow
+// to keep up is aborted with ErrQueueFull instead of slowing the
+// publisher. A single unit larger than the bound is still sent when the
+// backlog is below it. On the
 // streaming transports a writer goroutine exists only while there is
 // something to send; it joins consecutive queued units into one WebSocket
 // message or event of up to Options.MaxFrameBytes (64 KiB), never

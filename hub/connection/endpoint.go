@@ -64,6 +64,7 @@ func (s *Server) startTransport(r *http.Request, c *Conn, kind Transport, t tran
 		answer(http.StatusNotFound, msgNoConnection)
 		return false
 	}
+	c.ungate(false)
 	sess, err := s.app.Connect(c)
 	if err != nil {
 		s.log.Debug("connect failed", "id", c.id, "transport", kind.String(), "err", err)

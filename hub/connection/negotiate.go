@@ -69,6 +69,18 @@ func (s *Server) serveNegotiate(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusServiceUnavailable, "")
 		return
 	}
+	if g, ok := s.app.(Gate); ok {
+		if !g.Negotiated(c, r) {
+			s.pending.Add(-1)
+			c.expire(ErrClosed)
+			writeText(w, http.StatusTooManyRequests, "")
+			return
+		}
+		c.gated.Store(true)
+		if c.isClosed() { // expired (shutdown) before gated was set
+			c.ungate(true)
+		}
+	}
 	body := appendNegotiateResponse(make([]byte, 0, 256), version, c.id, c.token, s.opts.Transports, stateful)
 	writeBody(w, http.StatusOK, "application/json", string(body))
 }

@@ -58,6 +58,8 @@ const (
 	DefaultMaxFrameBytes        = 64 << 10
 	DefaultLongPollTimeout      = 90 * time.Second
 	DefaultMaxPostBytes         = 1 << 20
+	DefaultMinPostDataRate      = 240
+	DefaultMinPostDataRateGrace = 5 * time.Second
 
 	DefaultMaxPendingNegotiations = 100_000
 
@@ -108,9 +110,11 @@ type Options struct {
 	// poll response carries it as a write deadline. Default 10 s.
 	TransportSendTimeout time.Duration
 
-	// MaxQueueBytes bounds the bytes queued for one connection and not yet
-	// written. A Write that would exceed it aborts the connection with
-	// ErrQueueFull (slow consumer). Default 1 MiB.
+	// MaxQueueBytes bounds the backlog of bytes queued for one connection
+	// and not yet written: a Write once the backlog has reached it aborts
+	// the connection with ErrQueueFull (slow consumer). It does not bound
+	// the size of one unit: a larger unit is accepted onto a smaller
+	// backlog. Default 1 MiB.
 	MaxQueueBytes int
 
 	// MaxFrameBytes bounds how many bytes of queued units the writer joins
@@ -127,6 +131,16 @@ type Options struct {
 	// own message size limit is the one that normally applies. Default
 	// 1 MiB.
 	MaxPostBytes int
+
+	// MinPostDataRate is the slowest a POST body may arrive, in bytes per
+	// second, once MinPostDataRateGrace has passed: a slower one is
+	// answered 408 Request Timeout and its HTTP connection closed, as
+	// Kestrel's MinRequestBodyDataRate does, so a trickling client cannot
+	// hold a request for long. Default 240; negative disables it.
+	MinPostDataRate int
+	// MinPostDataRateGrace is how long a POST body may arrive slower than
+	// MinPostDataRate at first. Default 5 s.
+	MinPostDataRateGrace time.Duration
 
 	// MaxPendingNegotiations bounds the connections negotiated but not yet
 	// started, which otherwise live for DisconnectTimeout each: a negotiate
@@ -183,6 +197,7 @@ func (o Options) withDefaults() (Options, error) {
 		{"TransportSendTimeout", &o.TransportSendTimeout, DefaultTransportSendTimeout},
 		{"LongPollTimeout", &o.LongPollTimeout, DefaultLongPollTimeout},
 		{"tickInterval", &o.tickInterval, heartbeatInterval},
+		{"MinPostDataRateGrace", &o.MinPostDataRateGrace, DefaultMinPostDataRateGrace},
 	}
 	for _, d := range durations {
 		switch {
@@ -209,6 +224,9 @@ func (o Options) withDefaults() (Options, error) {
 		case *s.n == 0:
 			*s.n = s.def
 		}
+	}
+	if o.MinPostDataRate == 0 {
+		o.MinPostDataRate = DefaultMinPostDataRate
 	}
 	origins := make([]string, 0, len(o.AllowedOrigins))
 	for _, p := range o.AllowedOrigins {

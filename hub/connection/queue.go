@@ -19,9 +19,12 @@ import (
 // afterwards (so one encoded broadcast can be shared by all recipients).
 // binary selects the WebSocket message type; only consecutive units of the
 // same type are joined. It returns ErrClosed once the connection has ended
-// or started closing, and ErrQueueFull when the unit would push the
-// queued bytes over MaxQueueBytes, in which case the connection is
-// aborted with ErrQueueFull. Server-Sent Events carry text only: a binary
+// or started closing, and ErrQueueFull when the bytes already queued have
+// reached MaxQueueBytes, in which case the connection is aborted with
+// ErrQueueFull. The bound limits the backlog, not the size of a unit: a
+// unit of any size is accepted onto a smaller backlog, so a large message
+// is sent when the client keeps up, and a queue holds at most
+// MaxQueueBytes plus one unit. Server-Sent Events carry text only: a binary
 // unit there is refused with ErrBinaryUnsupported and the connection is
 // left as it was. While the connection is detached, waiting for a
 // stateful reconnect, units are discarded and Write returns nil.
@@ -39,7 +42,7 @@ func (c *Conn) Write(unit []byte, binary bool) error {
 		c.mu.Unlock()
 		return ErrBinaryUnsupported
 	}
-	if c.queued+len(unit) > c.s.opts.MaxQueueBytes {
+	if c.queued >= c.s.opts.MaxQueueBytes {
 		c.mu.Unlock()
 		c.Abort(ErrQueueFull)
 		return ErrQueueFull

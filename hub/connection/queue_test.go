@@ -230,3 +230,14 @@ type discardTransport struct{}
 func (discardTransport) send([]byte, bool) error { return nil }
 func (discardTransport) close(bool)              {}
 func (discardTransport) abort()                  {}
+
+// The bound limits the backlog, not one unit: a unit ten times the bound is
+// sent when the queue is empty (a 1.1 MB Completion dropped the connection).
+func TestQueueBoundLimitsBacklogNotUnitSize(t *testing.T) {
+	f := newFakeTransport(false)
+	c, _ := newFakeConn(t, Options{MaxQueueBytes: 100}, f)
+	big := bytes.Repeat([]byte("x"), 1000)
+	require.NoError(t, c.Write(big, false))
+	require.Eventually(t, func() bool { return len(f.sent()) == 1 }, waitTimeout, time.Millisecond)
+	assert.Equal(t, []fakeFrame{{string(big), false}}, f.sent())
+}

@@ -27,6 +27,7 @@ func (s *Server) unregister(c *Conn) {
 		delete(s.conns, c.token)
 	}
 	s.mu.Unlock()
+	c.ungate(true)
 }
 
 // snapshot appends every registered connection to dst.

@@ -27,6 +27,22 @@ type App interface {
 	Connect(c *Conn) (Session, error)
 }
 
+// Gate is an optional interface of an App that admits negotiated
+// connections, so that connections negotiated but not yet started can be
+// counted against per-client limits (a negotiate flood from one client
+// then cannot fill MaxPendingNegotiations for everyone).
+type Gate interface {
+	// Negotiated is called when negotiate has created c, with the
+	// negotiate request. false refuses it: c is dropped and negotiate is
+	// answered 429 Too Many Requests with an empty body.
+	Negotiated(c *Conn, r *http.Request) bool
+	// Dropped is called once for a connection Negotiated admitted that
+	// ends before Connect is called for it: it expired after
+	// DisconnectTimeout, the server shut down, or its transport failed to
+	// start. Once Connect is called, the App keeps track itself.
+	Dropped(c *Conn)
+}
+
 // Session receives what happens on one connection.
 //
 // Receive runs on the goroutine of the request carrying the client's data

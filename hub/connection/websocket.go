@@ -102,6 +102,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket connected", "id", c.id)
 	}
 
+	c.ungate(false)
 	sess, err := s.app.Connect(c)
 	if err != nil {
 		c.connectFailed(err)
