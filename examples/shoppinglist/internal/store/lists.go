@@ -39,9 +39,9 @@ func (s *Store) require(ctx context.Context, q queryer, listID, userID string, o
 	return perm, nil
 }
 
-func anyMember(string) bool     { return true }
-func ownerOnly(p string) bool   { return p == Owner }
-func editorOrUp(p string) bool  { return CanEdit(p) }
+func anyMember(string) bool    { return true }
+func ownerOnly(p string) bool  { return p == Owner }
+func editorOrUp(p string) bool { return CanEdit(p) }
 
 const listColumns = `l.id, l.name, l.description, l.owner_id, m.permission, l.seq, l.created_at, l.updated_at,
 	(SELECT COUNT(*) FROM items i WHERE i.list_id = l.id),
