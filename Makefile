@@ -94,7 +94,7 @@ conformance: node-deps
 shoppinglist-test: shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
 
 shoppinglist-go-test:
-	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 $(GO) test -race -count=1 ./...
+	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 SHOPPINGLIST_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 shoppinglist-node-test: build
 	@if [ -f $(SL_TEST)/package.json ]; then \
