@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/backplane"
@@ -36,16 +37,31 @@ type Server struct {
 	clients *Clients
 	groups  *Groups
 
+	chains chains      // Filters, composed by New
+	flog   *failureLog // rate-limited failure logs
+
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
 }
 
-// New returns a Server for cfg. It subscribes to the backplane's hub-wide
+// New returns a Server for cfg, or an error naming every field of cfg it
+// cannot accept (see Config). It subscribes to the backplane's hub-wide
 // channel and starts the connection layer's heartbeat; Close or Shutdown
 // releases them.
 func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg}
+	if cfg.Connection.Logger == nil {
+		cfg.Connection.Logger = cfg.Logger
+	}
+	if cfg.ClientTimeoutInterval <= officialClientKeepAlive {
+		cfg.Logger.Warn("hub: Config.ClientTimeoutInterval is not longer than the official clients' default keep-alive (15 s): "+
+			"idle clients will be closed unless they ping more often (withKeepAliveInterval)", "clientTimeout", cfg.ClientTimeoutInterval)
+	}
+	s := &Server{cfg: cfg, flog: newFailureLog(cfg.Logger)}
+	s.buildChains()
 	s.codecs = []protocol.Codec{
 		protocol.JSON{MaxMessageSize: cfg.MaxMessageSize},
 		protocol.MessagePack{MaxMessageSize: cfg.MaxMessageSize},
@@ -94,7 +110,13 @@ func New(cfg Config) (*Server, error) {
 // upload stream from the client (iter.Seq2 also reports the client's stream
 // error); and a result of type <-chan T, iter.Seq[T] or iter.Seq2[T, error]
 // makes the method a server-to-client stream. Returning an *Error sends its
-// text to the client. The signature is inspected once, here.
+// text to the client. The signature is inspected once, here: a parameter,
+// result or stream item type that the hub protocols cannot carry (a
+// channel or function that is not a stream, *http.Request, hub.Context by
+// value, a complex number, a map with non-string keys, a struct with no
+// exported fields, looking through pointers, slices, maps and fields) is
+// an error naming the method and the parameter. Types with their own
+// encoding (json.Marshaler, encoding.TextMarshaler, ...) are trusted.
 func (s *Server) Register(name string, fn any) error {
 	m, err := newMethod(name, fn)
 	if err != nil {
@@ -104,7 +126,15 @@ func (s *Server) Register(name string, fn any) error {
 }
 
 // RegisterMethods registers every exported method of receiver under its Go
-// name, as Register does for each.
+// name, as Register does for each: the methods of its method set, so a
+// value receiver exposes only value methods and a pointer exposes both.
+// Methods of well-known interfaces are left out: String, GoString, Error,
+// Format, MarshalJSON, UnmarshalJSON, MarshalText, UnmarshalText,
+// MarshalBinary, UnmarshalBinary and Close, with their standard
+// signatures. Every other exported method becomes callable by clients, so
+// keep helpers unexported or on another type; one whose signature cannot be
+// a hub method makes RegisterMethods fail, naming it, and nothing is
+// registered. A nil receiver is an error.
 func (s *Server) RegisterMethods(receiver any) error {
 	ms, err := methodsOf(receiver)
 	if err != nil {
@@ -198,10 +228,12 @@ func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
 	req := c.Request()
 	id, _ := auth.IdentityFrom(req.Context())
 	if err := s.authorize(req.Context(), id, auth.Action{Kind: auth.Connect}); err != nil {
+		s.logRefusal(req, "hub: connection denied by the Authorizer", "connection", c.ID(), "user", userIDOf(id), "reason", err)
 		return nil, err
 	}
 	h := newHubConn(s, c, id, s.clientIP(req))
 	if !s.local.admitConn(h) {
+		s.logRefusal(req, "hub: connection over hub.Config.MaxConnectionsPerUser or MaxConnectionsPerIP refused", "connection", c.ID(), "user", userIDOf(id))
 		return nil, errTooManyConnections
 	}
 	return h, nil
@@ -215,5 +247,8 @@ func (s *Server) codecFor(name string) (int, protocol.Codec) {
 	}
 	return -1, nil
 }
+
+// officialClientKeepAlive is how often the official clients ping by default.
+const officialClientKeepAlive = 15 * time.Second
 
 var errTooManyConnections = errors.New("hub: too many connections")
