@@ -171,10 +171,10 @@ func (r *Redis) linkChanged(l *link, up bool, err error) {
 	}
 	r.updateStateLocked()
 	r.stats.mu.Unlock()
-	if up && r.linksUp() {
+	if up && r.linksUp() && !r.closed.Load() {
 		// Tell the others at once that this node listens again: a node
 		// holding an outbox waits for it.
-		r.nodes.requestBeat()
+		r.wg.Go(r.nodes.markReady)
 	}
 }
 

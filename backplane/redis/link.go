@@ -9,8 +9,6 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-
-	"github.com/listhub/listhub/backplane"
 )
 
 // A link is one subscription connection: all channels of classic pub/sub,
@@ -23,9 +21,9 @@ type link struct {
 	index  int
 	prefix string // every Redis channel of the link starts with it
 	probe  string // the Redis channel this node probes the link with
-	// leftChannel carries the ids of nodes that close gracefully; only the
-	// first link subscribes it.
-	leftChannel string
+	// nodesChannel carries "+<id>" when a node starts and "-<id>" when it
+	// closes gracefully; only the first link subscribes it.
+	nodesChannel string
 
 	lastProbe atomic.Int64 // Unix nanoseconds of the last probe received
 
@@ -67,7 +65,7 @@ func newLink(r *Redis, index int, prefix string) *link {
 		firstUp: make(chan struct{}),
 	}
 	if index == 0 {
-		l.leftChannel = prefix + "nodes:left"
+		l.nodesChannel = prefix + "nodes:events"
 	}
 	l.ps = l.newPubSub()
 	return l
@@ -78,8 +76,8 @@ func newLink(r *Redis, index int, prefix string) *link {
 func (l *link) newPubSub() *goredis.PubSub {
 	ctx := l.r.ctx
 	names := []string{l.probe}
-	if l.leftChannel != "" {
-		names = append(names, l.leftChannel)
+	if l.nodesChannel != "" {
+		names = append(names, l.nodesChannel)
 	}
 	if l.r.sharded {
 		return l.r.client.SSubscribe(ctx, names...)
@@ -258,8 +256,8 @@ func (l *link) dispatch(m *goredis.Message) {
 		l.lastProbe.Store(time.Now().UnixNano())
 		return
 	}
-	if m.Channel == l.leftChannel && l.leftChannel != "" {
-		l.r.nodes.left(backplane.NodeID(m.Payload))
+	if m.Channel == l.nodesChannel && l.nodesChannel != "" {
+		l.r.nodes.event(m.Payload)
 		return
 	}
 	channel, ok := strings.CutPrefix(m.Channel, l.prefix)

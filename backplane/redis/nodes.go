@@ -225,6 +225,7 @@ func (n *nodeWatch) awaitSubscribed() {
 				}
 			}
 			if missing == 0 {
+				n.r.log.Debug("redis backplane: every node subscribed again", "node", n.r.id, "since", since, "ready", ready)
 				return
 			}
 		}
@@ -243,16 +244,41 @@ func (n *nodeWatch) requestBeat() {
 	}
 }
 
-// left records a node's announcement that it closed; the heartbeat
-// goroutine reports it.
-func (n *nodeWatch) left(id backplane.NodeID) {
+// event handles a node's announcement: "+<id>" when it started (the next
+// beat, asked for now, reads it into the view), "-<id>" when it closed (the
+// heartbeat goroutine reports it gone).
+func (n *nodeWatch) event(payload string) {
+	if len(payload) < 2 {
+		return
+	}
+	id := backplane.NodeID(payload[1:])
 	if id == n.r.id || !backplane.ValidNodeID(id) {
 		return
 	}
-	n.mu.Lock()
-	n.leftQueue = append(n.leftQueue, id)
-	n.mu.Unlock()
+	if payload[0] == '-' {
+		n.mu.Lock()
+		n.leftQueue = append(n.leftQueue, id)
+		n.mu.Unlock()
+	}
 	n.requestBeat()
+}
+
+// announce publishes a node event ('+' or '-') for this node.
+func (n *nodeWatch) announce(ctx context.Context, kind byte) error {
+	ch, msg := n.r.links[0].nodesChannel, string(kind)+string(n.r.id)
+	if n.r.sharded {
+		return n.r.client.SPublish(ctx, ch, msg).Err()
+	}
+	return n.r.client.Publish(ctx, ch, msg).Err()
+}
+
+// markReady records at once that this node's subscriptions are in place, so
+// that a node holding messages for it after an outage need not wait for its
+// next beat.
+func (n *nodeWatch) markReady() {
+	ctx, cancel := context.WithTimeout(n.r.ctx, n.r.opts.Heartbeat)
+	defer cancel()
+	_ = n.beat(ctx, true)
 }
 
 func (n *nodeWatch) reportLeft() {
@@ -281,12 +307,7 @@ func (n *nodeWatch) leave(ctx context.Context) {
 	pipe.ZRem(ctx, n.keys[1], string(n.r.id))
 	_, err := pipe.Exec(ctx)
 	if err == nil {
-		ch := n.r.links[0].leftChannel
-		if n.r.sharded {
-			err = n.r.client.SPublish(ctx, ch, string(n.r.id)).Err()
-		} else {
-			err = n.r.client.Publish(ctx, ch, string(n.r.id)).Err()
-		}
+		err = n.announce(ctx, '-')
 	}
 	if err != nil {
 		n.r.log.Warn("redis backplane: could not leave the node set; the others will time this node out",

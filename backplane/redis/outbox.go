@@ -84,10 +84,20 @@ func (o *outbox) run() {
 		case <-o.wake:
 		}
 		for {
+			if !o.r.linksUp() {
+				// A subscription connection is down, so Redis probably
+				// is: publishing now could reach Redis the moment it
+				// returns, before the nodes have subscribed again. Wait
+				// as after a failed publish.
+				if !o.awaitRedis(true) {
+					return
+				}
+				continue
+			}
 			sent, err := o.sendBatch(o.r.ctx)
 			if err != nil {
 				o.r.pubChanged(false, err)
-				if !o.awaitRedis() {
+				if !o.awaitRedis(false) {
 					return
 				}
 				o.r.pubChanged(true, nil)
@@ -238,11 +248,11 @@ func (o *outbox) dropAgedLocked() {
 
 // awaitRedis waits until Redis answers again and, when it had been
 // unreachable, until the other nodes have restored their subscriptions, so
-// that the outbox is not flushed into channels nobody listens to yet. It
-// reports false when the node closes meanwhile.
-func (o *outbox) awaitRedis() bool {
+// that the outbox is not flushed into channels nobody listens to yet (outage
+// says that it was unreachable before the first attempt). It reports false
+// when the node closes meanwhile.
+func (o *outbox) awaitRedis(outage bool) bool {
 	r := o.r
-	outage := false
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
 		err := r.client.Ping(ctx).Err()

@@ -114,6 +114,13 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 			return nil, fmt.Errorf("redis backplane: subscription connection: %w", ctx.Err())
 		}
 	}
+	// The others add this node to their view at once, rather than at their
+	// next beat: a node holding an outbox after an outage waits for every
+	// node in its view.
+	if err := r.nodes.announce(ctx, '+'); err != nil {
+		r.shutdown(false)
+		return nil, fmt.Errorf("redis backplane: announce node: %w", err)
+	}
 	r.wg.Go(r.out.run)
 	r.wg.Go(r.nodes.run)
 	r.wg.Go(r.probeLoop)
