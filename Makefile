@@ -9,7 +9,8 @@ FUZZ_TARGETS := \
 	./protocol:FuzzJSONParse \
 	./protocol:FuzzMessagePackParse \
 	./protocol:FuzzHandshakeParse \
-	./auth:FuzzJWTParse
+	./auth:FuzzJWTParse \
+	./internal/nodemsg:FuzzParse
 
 .PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
 
