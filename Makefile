@@ -10,7 +10,8 @@ FUZZ_TARGETS := \
 	./protocol:FuzzMessagePackParse \
 	./protocol:FuzzHandshakeParse \
 	./auth:FuzzJWTParse \
-	./internal/nodemsg:FuzzParse
+	./internal/nodemsg:FuzzParse \
+	./backplane/redis:FuzzDecodeFrame
 
 .PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
 

@@ -17,9 +17,11 @@ import (
 // sends them in batches followed by a PING whose PONG proves that Redis
 // processed them; the reader dispatches messages and PONGs.
 type link struct {
-	r      *Redis
-	index  int
-	prefix string // every Redis channel of the link starts with it
+	r     *Redis
+	index int
+	// prefix starts every Redis channel of the link: "" for classic pub/sub,
+	// the slot tag "{tag}" for sharded pub/sub.
+	prefix string
 	probe  string // the Redis channel this node probes the link with
 	// nodesChannel carries "+<id>" when a node starts and "-<id>" when it
 	// closes gracefully; only the first link subscribes it.
@@ -60,12 +62,12 @@ func newLink(r *Redis, index int, prefix string) *link {
 		r:       r,
 		index:   index,
 		prefix:  prefix,
-		probe:   prefix + "probe:" + string(r.id),
+		probe:   prefix + r.opts.Prefix + "probe:" + string(r.id),
 		wake:    make(chan struct{}, 1),
 		firstUp: make(chan struct{}),
 	}
 	if index == 0 {
-		l.nodesChannel = prefix + "nodes:events"
+		l.nodesChannel = prefix + r.opts.Prefix + "nodes:events"
 	}
 	l.ps = l.newPubSub()
 	return l

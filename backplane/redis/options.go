@@ -28,9 +28,11 @@ const (
 // Options configure a Redis backplane. The zero value (or nil) means every
 // default.
 type Options struct {
-	// Prefix starts every channel and key name the backplane uses, so several
-	// applications can share one Redis. It must not contain '{' or '}'.
-	// Default "listhub:".
+	// Prefix starts the names of the backplane's own keys and channels (the
+	// node set, probes, node events), so several applications can share one
+	// Redis. The channels the hub subscribes carry the hub's own prefix
+	// (hub.Config.ChannelPrefix) and are used as they are. It must not contain
+	// '{' or '}'. Default "listhub:".
 	Prefix string
 
 	// NodeName is the first part of this node's NodeID, which the backplane

@@ -90,10 +90,10 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 
 	if r.sharded {
 		for i, tag := range slotTags(o.Shards) {
-			r.links = append(r.links, newLink(r, i, o.Prefix+"{"+tag+"}"))
+			r.links = append(r.links, newLink(r, i, "{"+tag+"}"))
 		}
 	} else {
-		r.links = []*link{newLink(r, 0, o.Prefix)}
+		r.links = []*link{newLink(r, 0, "")}
 	}
 	// The first beat both checks that Redis is there and makes this node
 	// visible to LiveNodes of the others before New returns.
