@@ -79,8 +79,14 @@ type Config struct {
 	// in-memory backplane owned and closed by the Server.
 	Backplane backplane.Backplane
 	// ChannelPrefix starts every backplane channel name of this hub, so that
-	// several hubs can share one backplane. Default "listhub:".
+	// several hubs can share one backplane. Default "listhub:". Every node
+	// sharing a backplane runs the hub under the same prefix.
 	ChannelPrefix string
+	// RemoteCommandTimeout bounds the wait for another node to answer a
+	// group change or to accept a client result for one of its
+	// connections; a node the backplane reports gone fails the wait at
+	// once. Default 5 s.
+	RemoteCommandTimeout time.Duration
 
 	// Authenticator identifies the user of every request of a connection
 	// (negotiate, WebSocket upgrade, SSE, polls, POSTs). An error answers 401
@@ -236,6 +242,7 @@ const (
 	DefaultHandshakeTimeout      = 15 * time.Second
 	DefaultStreamBufferCapacity  = 10
 	DefaultChannelPrefix         = "listhub:"
+	DefaultRemoteCommandTimeout  = 5 * time.Second
 
 	DefaultStatefulReconnectBufferSize  = 100_000
 	DefaultAuthorizationRecheckInterval = 30 * time.Second
@@ -268,6 +275,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallsPerSecond > 0 && c.CallBurst <= 0 {
 		c.CallBurst = max(1, int(math.Ceil(c.CallsPerSecond)))
+	}
+	if c.RemoteCommandTimeout <= 0 {
+		c.RemoteCommandTimeout = DefaultRemoteCommandTimeout
 	}
 	if c.ChannelPrefix == "" {
 		c.ChannelPrefix = DefaultChannelPrefix

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,11 +32,19 @@ type Server struct {
 	codecs  []protocol.Codec
 	pings   [][]byte // the encoded Ping of each codec, by codec index
 
-	bp      backplane.Backplane
-	ownsBP  bool
-	local   *registry
-	clients *Clients
-	groups  *Groups
+	bp     backplane.Backplane
+	ownsBP bool
+	// solo is set when the Server owns a private backplane that no other
+	// node can share: it then subscribes and publishes nothing.
+	solo      bool
+	nodeID    backplane.NodeID
+	nodeName  string // nodeID as a string, the origin of every payload
+	nodeTag   string // short hash of nodeID, in the ids of remote client results
+	inboxName string // the inbox channel without the prefix
+	peers     *peers
+	local     *registry
+	clients   *Clients
+	groups    *Groups
 
 	chains chains      // Filters, composed by New
 	flog   *failureLog // rate-limited failure logs
@@ -78,19 +87,33 @@ func New(cfg Config) (*Server, error) {
 
 	s.bp = cfg.Backplane
 	if s.bp == nil {
-		s.bp, s.ownsBP = backplane.NewMemory(), true
+		s.bp, s.ownsBP, s.solo = backplane.NewMemory(), true, true
 	}
+	s.nodeID = s.bp.NodeID()
+	if !backplane.ValidNodeID(s.nodeID) {
+		s.closeBackplane()
+		return nil, fmt.Errorf("hub: the backplane's node id %q is not valid", s.nodeID)
+	}
+	s.nodeName = string(s.nodeID)
+	s.nodeTag = strconv.FormatUint(uint64(fnv32(s.nodeName)), 36)
+	s.inboxName = "node:" + s.nodeName
 	s.local = newRegistry(s)
+	s.peers = newPeers(s)
 	s.clients = &Clients{srv: s}
 	s.groups = &Groups{srv: s}
-	if err := s.bp.Subscribe(context.Background(), s.channelAll(), s.local.receive); err != nil {
-		s.closeBackplane()
+	if !s.solo {
+		if err := s.bp.Subscribe(context.Background(), s.channelAll(), s.local.receive); err != nil {
+			s.closeBackplane()
+			return nil, fmt.Errorf("hub: subscribing to the backplane: %w", err)
+		}
+	}
+	if err := s.peers.start(); err != nil {
+		s.release()
 		return nil, fmt.Errorf("hub: subscribing to the backplane: %w", err)
 	}
 	conns, err := connection.NewServer((*app)(s), cfg.Connection)
 	if err != nil {
-		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
-		s.closeBackplane()
+		s.release()
 		return nil, err
 	}
 	s.conns = conns
@@ -207,9 +230,16 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) release() {
-	_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+	s.peers.close()
+	if !s.solo {
+		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+	}
 	s.closeBackplane()
 }
+
+// NodeID returns the id of this node on the backplane (Config.Backplane's
+// NodeID).
+func (s *Server) NodeID() backplane.NodeID { return s.nodeID }
 
 func (s *Server) closeBackplane() {
 	if s.ownsBP {
