@@ -142,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		Backplane:      cfg.Backplane,
 		CallsPerSecond: float64(cfg.HubCallsPerMinute) / 60,
 		CallBurst:      cfg.HubCallBurst,
+		Filters:        []hub.Filter{hub.FilterFuncs{Invoke: s.timeCall}},
 		OnConnected:    s.onConnected,
 		OnDisconnected: s.onDisconnected,
 		Logger:         cfg.Logger,
@@ -158,6 +159,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// timeCall counts every hub method call with its latency and outcome.
+func (s *Server) timeCall(c *hub.Context, inv *hub.Invocation, next hub.InvokeFunc) (any, error) {
+	start := time.Now()
+	res, err := next(c, inv)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	s.metrics.hubCalls.WithLabelValues(inv.Method, outcome).Observe(time.Since(start).Seconds())
+	return res, err
 }
 
 func (s *Server) onConnected(c *hub.Context) error {
