@@ -37,6 +37,9 @@ func (s *Server) dispatch(ctx context.Context) {
 }
 
 // dispatchRound publishes one batch and reports whether there may be more.
+// Per list it claims the lowest unsent event, which keeps every other node
+// off the list's later events too, publishes the run in order and marks
+// it sent with one write.
 func (s *Server) dispatchRound(ctx context.Context) bool {
 	events, err := s.store.Unsent(ctx, dispatchBatch)
 	if err != nil {
@@ -45,37 +48,64 @@ func (s *Server) dispatchRound(ctx context.Context) bool {
 		}
 		return false
 	}
-	blocked := map[string]bool{} // lists whose earlier event failed this round
-	for _, e := range events {
-		if blocked[e.ListID] {
-			continue
+	complete := true
+	for run := range runsByList(events) {
+		if !s.dispatchRun(ctx, run) {
+			complete = false
 		}
-		claimed, err := s.store.Claim(ctx, e.ListID, e.Seq, s.nodeID, time.Now().Add(-claimTimeout))
-		if err != nil || !claimed {
-			// Another node is publishing this list (or the database
-			// failed): its later events wait for the next round.
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("outbox: claiming", "list", e.ListID, "seq", e.Seq, "err", err)
+	}
+	return len(events) == dispatchBatch && complete
+}
+
+// runsByList yields the consecutive events of each list.
+func runsByList(events []store.Event) func(func([]store.Event) bool) {
+	return func(yield func([]store.Event) bool) {
+		for i := 0; i < len(events); {
+			j := i + 1
+			for j < len(events) && events[j].ListID == events[i].ListID {
+				j++
 			}
-			blocked[e.ListID] = true
-			continue
+			if !yield(events[i:j]) {
+				return
+			}
+			i = j
 		}
+	}
+}
+
+// dispatchRun publishes one list's unsent events, in seq order, and reports
+// whether all of them went out.
+func (s *Server) dispatchRun(ctx context.Context, run []store.Event) bool {
+	first := run[0]
+	claimed, err := s.store.Claim(ctx, first.ListID, first.Seq, s.nodeID, time.Now().Add(-claimTimeout))
+	if err != nil || !claimed {
+		// Another node is publishing this list (or the database failed).
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("outbox: claiming", "list", first.ListID, "seq", first.Seq, "err", err)
+		}
+		return false
+	}
+	sent := int64(0)
+	for _, e := range run {
 		if err := s.publish(ctx, e); err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("outbox: publishing", "list", e.ListID, "seq", e.Seq, "err", err)
 			}
-			blocked[e.ListID] = true
-			continue
+			break
 		}
-		if err := s.store.MarkSent(ctx, e.ListID, e.Seq); err != nil {
-			// Published but not marked: it is sent again later, which
-			// clients tolerate (they apply each seq once).
-			s.log.Error("outbox: marking sent", "list", e.ListID, "seq", e.Seq, "err", err)
-			blocked[e.ListID] = true
-		}
+		sent = e.Seq
 		s.metrics.eventsPublished.WithLabelValues(e.Type).Inc()
 	}
-	return len(events) == dispatchBatch && len(blocked) == 0
+	if sent == 0 {
+		return false
+	}
+	if err := s.store.MarkSent(ctx, first.ListID, sent); err != nil {
+		// Published but not marked: sent again later, which clients
+		// tolerate (they apply each seq once).
+		s.log.Error("outbox: marking sent", "list", first.ListID, "seq", sent, "err", err)
+		return false
+	}
+	return sent == run[len(run)-1].Seq
 }
 
 // publish sends one event to the list's group; then the connections of the

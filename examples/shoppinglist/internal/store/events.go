@@ -89,17 +89,17 @@ func (s *Store) Unsent(ctx context.Context, limit int) ([]Event, error) {
 	return events, wrap("reading outbox", err)
 }
 
-// MarkSent records that an event was published, and drops the list's
-// events older than the last KeepEvents.
+// MarkSent records that a list's events up to seq were published, and
+// drops its events older than the last KeepEvents.
 func (s *Store) MarkSent(ctx context.Context, listID string, seq int64) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET sent = 1 WHERE list_id = ? AND seq = ?`), listID, seq); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET sent = 1 WHERE list_id = ? AND seq <= ? AND sent = 0`), listID, seq); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM events WHERE list_id = ? AND seq <= ? AND sent = 1`), listID, seq-KeepEvents)
 		return err
 	})
-	return wrap("marking event sent", err)
+	return wrap("marking events sent", err)
 }
 
 // Claim lets node publish an event: it succeeds when the event is unsent,
