@@ -49,7 +49,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", m.name))
 		return
 	}
-	if len(args) != m.nArgs {
+	if len(args) != m.nArgs && (m.variadic == nil || len(args) < m.nArgs) {
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
 			invalidData("Invocation provides %d argument(s) but target expects %d.", len(args), m.nArgs), detailed))
 		return
@@ -59,7 +59,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 			&Error{Message: fmt.Sprintf("Client sent %d stream(s), Hub method expects %d.", len(streamIDs), m.nUploads)}, detailed))
 		return
 	}
-	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1)}
+	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1+len(args)-m.nArgs)}
 	ctx, cancel := context.WithCancel(h.ctx)
 	c.ctx, c.cancel = &Context{Context: ctx, conn: h}, cancel
 	switch m.ctxParam {
@@ -78,6 +78,18 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		v := reflect.New(p.typ)
 		raw, _ := args[argi].(protocol.RawValue)
 		argi++
+		if err := h.codec.Bind(raw, v.Interface()); err != nil {
+			cancel()
+			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
+				invalidData("Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked."), detailed))
+			return
+		}
+		c.in = append(c.in, v.Elem())
+	}
+	// Arguments beyond the fixed ones are the variadic parameter's elements.
+	for ; argi < len(args); argi++ {
+		v := reflect.New(m.variadic)
+		raw, _ := args[argi].(protocol.RawValue)
 		if err := h.codec.Bind(raw, v.Interface()); err != nil {
 			cancel()
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
