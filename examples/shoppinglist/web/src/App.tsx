@@ -44,11 +44,13 @@ export function App() {
     page = <ListPage key={listId} listId={listId} me={session.user} />;
   } else {
     page = (
-      <main className="card">
-        <h1>Not found</h1>
-        <p>
-          <Link href="/lists">Go to your lists</Link>
-        </p>
+      <main>
+        <div className="card">
+          <h1>Not found</h1>
+          <p>
+            <Link href="/lists">Go to your lists</Link>
+          </p>
+        </div>
       </main>
     );
   }
@@ -58,7 +60,11 @@ export function App() {
       <RealtimeProvider token={session?.token ?? null}>
         <header className="topbar">
           <Link href={session ? "/lists" : "/signin"} className="brand">
-            <span aria-hidden="true">🛒</span> Shopping lists
+            <svg className="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+              <rect x="1" y="1" width="22" height="22" rx="6" />
+              <path d="M6.5 12.5l3.5 3.5 7.5-8" />
+            </svg>
+            Shopping lists
           </Link>
           <div className="topbar-right">
             <ConnectionStatus />

@@ -1,7 +1,7 @@
 // A small history-API router: every page state has its own URL (/, /signin,
 // /lists, /lists/{listId}); links navigate without reloading the page.
 
-import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from "react";
+import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
 const listeners = new Set<() => void>();
 
@@ -19,16 +19,21 @@ export interface Location {
   query: URLSearchParams;
 }
 
+function subscribe(l: () => void): () => void {
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+  };
+}
+
+const snapshot = () => location.pathname + location.search;
+
+// useLocation re-renders on every navigation; useSyncExternalStore also sees
+// a navigation made by a child's effect before this component subscribed.
 export function useLocation(): Location {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    const l = () => setTick((t) => t + 1);
-    listeners.add(l);
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
-  return { path: location.pathname, query: new URLSearchParams(location.search) };
+  const href = useSyncExternalStore(subscribe, snapshot);
+  const url = new URL(href, location.origin);
+  return { path: url.pathname, query: url.searchParams };
 }
 
 export function Link(props: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {

@@ -23,11 +23,20 @@ export function ListPage(props: { listId: string; me: User }) {
   if (status === "loading" && !detail) return <main className="muted">Loading…</main>;
   if (status !== "ready" || !detail) {
     return (
-      <main className="card">
-        <p role="alert">{message || "This list cannot be shown."}</p>
-        <p>
-          <Link href="/lists">Back to your lists</Link>
-        </p>
+      <main>
+        <div className="card">
+          <p role="alert">{message || "This list cannot be shown."}</p>
+          {status === "error" && (
+            <p>
+              <button type="button" onClick={() => void rt.reload()}>
+                Try again
+              </button>
+            </p>
+          )}
+          <p>
+            <Link href="/lists">Back to your lists</Link>
+          </p>
+        </div>
       </main>
     );
   }

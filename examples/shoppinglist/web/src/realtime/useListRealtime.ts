@@ -143,7 +143,7 @@ export function useListRealtime(
         setMessage("This list does not exist or you are not a member of it.");
       } else if (!detail.current) {
         setStatus("error");
-        setMessage(err instanceof Error ? err.message : String(err));
+        setMessage(`The list could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -159,6 +159,11 @@ export function useListRealtime(
       clearTimeout(gapTimer.current);
     };
   }, [load]);
+
+  // A first load that failed (server down) is retried once the hub connects.
+  useEffect(() => {
+    if (state === "connected" && status === "error") void load();
+  }, [state, status, load]);
 
   // Listen to the hub's events for this list.
   useEffect(() => {

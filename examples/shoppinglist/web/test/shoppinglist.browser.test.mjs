@@ -1,0 +1,221 @@
+// Two users in two browser contexts share a list through the real server:
+// sign-up, invite, every item change seen live by the other, presence, toasts,
+// text never rendered as HTML, and catch-up after a server restart.
+//
+// Alice's page speaks JSON, Bob's MessagePack (?protocol=messagepack), so both
+// hub protocols are driven by the official client in a real browser.
+// UPDATE_SCREENSHOTS=1 also writes the screenshots to ../docs/.
+
+import assert from "node:assert/strict";
+import { copyFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { jwtSecret, launchBrowser, newDataDir, rest, startServer, watchPage, webDir } from "./harness.mjs";
+
+const TIMEOUT = 30_000;
+const XSS = "<img src=x onerror=alert(1)>";
+
+const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+
+describe("shopping list page, two users", { timeout: 300_000 }, () => {
+  let data, secret, server, browser;
+  const users = {};
+  let listId;
+
+  const itemName = (page, name) => page.getByTestId("item-name").filter({ hasText: exact(name) });
+  const itemRow = (page, name) => page.getByTestId("item").filter({ has: itemName(page, name) });
+  const state = (page) => page.getByTestId("connection-status").getAttribute("data-state");
+
+  async function signUp(who, displayName, query = "") {
+    const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
+    context.setDefaultTimeout(TIMEOUT);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto(`${server.url}/signin${query}`);
+    await page.getByTestId("auth-mode").click();
+    await page.getByTestId("auth-display-name").fill(displayName);
+    const email = `${who}-${Date.now()}@example.com`;
+    await page.getByTestId("auth-email").fill(email);
+    await page.getByTestId("auth-password").fill("correct horse battery");
+    await page.getByTestId("auth-submit").click();
+    await page.waitForURL(/\/lists$/);
+    const session = await page.evaluate(() => ({
+      token: localStorage.getItem("shoppinglist.token"),
+      user: JSON.parse(localStorage.getItem("shoppinglist.user")),
+    }));
+    users[who] = { context, page, seen, email, displayName, token: session.token, id: session.user.id };
+    return users[who];
+  }
+
+  async function waitConnected(page) {
+    await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 60_000 });
+  }
+
+  async function expectToast(page, text) {
+    await page.getByTestId("toast").filter({ hasText: text }).first().waitFor();
+  }
+
+  before(async () => {
+    data = await newDataDir();
+    secret = jwtSecret();
+    server = await startServer({ db: data.db, secret });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await data?.remove();
+  });
+
+  it("signs both users up and opens a shared list", async () => {
+    const alice = await signUp("alice", "Alice Archer");
+    const bob = await signUp("bob", "Bob Baker", "?protocol=messagepack");
+
+    await alice.page.getByTestId("new-list-name").fill("Weekend groceries");
+    await alice.page.getByTestId("new-list-submit").click();
+    const link = alice.page.getByTestId("list-link").filter({ hasText: exact("Weekend groceries") });
+    await link.click();
+    await alice.page.waitForURL(/\/lists\/[^/]+$/);
+    listId = decodeURIComponent(new URL(alice.page.url()).pathname.split("/").pop());
+
+    await alice.page.getByTestId("invite-email").fill(bob.email);
+    await alice.page.getByTestId("invite-permission").selectOption("Editor");
+    await alice.page.getByTestId("invite-submit").click();
+    await alice.page.getByTestId("collaborator").filter({ hasText: "Bob Baker" }).waitFor();
+
+    // Bob's list page refreshes by itself: the shared list appears without a reload.
+    await bob.page.getByTestId("list-link").filter({ hasText: exact("Weekend groceries") }).click();
+    await bob.page.waitForURL(`**/lists/${listId}`);
+    await waitConnected(alice.page);
+    await waitConnected(bob.page);
+  });
+
+  it("shows both users as present on both pages", async () => {
+    for (const viewer of [users.alice, users.bob]) {
+      for (const present of [users.alice, users.bob]) {
+        await viewer.page.locator(`[data-testid="presence-user"][data-user-id="${present.id}"]`).waitFor();
+      }
+      assert.equal(await viewer.page.getByTestId("presence-user").count(), 2);
+    }
+  });
+
+  it("shows each item change to the other user live, with toasts", async () => {
+    const { alice, bob } = users;
+
+    // Alice adds; Bob sees it and a toast.
+    await alice.page.getByTestId("new-item-name").fill("Milk");
+    await alice.page.getByTestId("new-item-submit").click();
+    await itemName(bob.page, "Milk").waitFor();
+    await expectToast(bob.page, "Alice Archer added “Milk”");
+
+    // Bob adds; Alice sees it.
+    await bob.page.getByTestId("new-item-name").fill("Bread");
+    await bob.page.getByTestId("new-item-submit").click();
+    await itemName(alice.page, "Bread").waitFor();
+    await expectToast(alice.page, "Bob Baker added “Bread”");
+
+    // Alice edits; Bob sees the new name.
+    await itemRow(alice.page, "Milk").getByTestId("item-edit").click();
+    await alice.page.getByTestId("item-edit-name").fill("Oat milk");
+    await alice.page.getByTestId("item-edit-name").press("Enter");
+    await itemName(bob.page, "Oat milk").waitFor();
+    assert.equal(await itemName(bob.page, "Milk").count(), 0);
+    await expectToast(bob.page, "renamed “Milk” to “Oat milk”");
+
+    // Bob purchases; Alice sees it purchased.
+    await itemRow(bob.page, "Oat milk").getByTestId("item-purchase").click();
+    await alice.page
+      .locator('[data-testid="item"][data-purchased="true"]')
+      .filter({ has: itemName(alice.page, "Oat milk") })
+      .waitFor();
+    await expectToast(alice.page, "Bob Baker bought “Oat milk”");
+
+    // Alice adds a third item so the screenshots show a real list.
+    await alice.page.getByTestId("new-item-name").fill("Apples");
+    await alice.page.getByTestId("new-item-submit").click();
+    await itemName(bob.page, "Apples").waitFor();
+    // Both pages agree on the items and their state.
+    for (const u of [alice, bob]) {
+      await u.page.locator('[data-testid="item"]').nth(2).waitFor();
+      assert.equal(await u.page.getByTestId("item").count(), 3);
+      assert.equal(await itemRow(u.page, "Oat milk").getAttribute("data-purchased"), "true");
+      assert.equal(await itemRow(u.page, "Bread").getAttribute("data-purchased"), "false");
+    }
+  });
+
+  it("saves screenshots of both pages after the shared edit", async () => {
+    const out = path.join(webDir, "test-results");
+    await mkdir(out, { recursive: true });
+    for (const who of ["alice", "bob"]) {
+      const page = users[who].page;
+      const file = path.join(out, `shoppinglist-${who}.png`);
+      await page.screenshot({ path: file });
+      if (process.env.UPDATE_SCREENSHOTS === "1") {
+        await copyFile(file, path.join(webDir, "../docs", `shoppinglist-${who}.png`));
+      }
+    }
+  });
+
+  it("deletes an item on the other page too", async () => {
+    const { alice, bob } = users;
+    await itemRow(alice.page, "Bread").getByTestId("item-delete").click();
+    await itemName(bob.page, "Bread").waitFor({ state: "detached" });
+    await expectToast(bob.page, "Alice Archer removed “Bread”");
+    assert.equal(await bob.page.getByTestId("item").count(), 2);
+  });
+
+  it("renders an item named like HTML as text", async () => {
+    const { alice, bob } = users;
+    await alice.page.getByTestId("new-item-name").fill(XSS);
+    await alice.page.getByTestId("new-item-submit").click();
+    for (const u of [alice, bob]) {
+      await itemName(u.page, XSS).waitFor();
+      assert.equal(await itemName(u.page, XSS).textContent(), XSS);
+      assert.equal(await u.page.locator('[data-testid="item"] img').count(), 0);
+    }
+    await expectToast(bob.page, `added “${XSS}”`);
+    for (const u of [alice, bob]) {
+      assert.deepEqual(u.seen.dialogs, [], "no dialog may open");
+      assert.deepEqual(u.seen.errors, [], "no page error");
+    }
+  });
+
+  it("reconnects both pages after a server restart and catches up", async () => {
+    const { alice, bob } = users;
+    const port = server.port;
+    await server.stop();
+    for (const u of [alice, bob]) {
+      await u.page.locator('[data-testid="connection-status"]:not([data-state="connected"])').waitFor();
+    }
+
+    // A change while both pages are disconnected, made through another run
+    // of the server on the same database (on another port, so the pages
+    // cannot reconnect before it is made).
+    const side = await startServer({ db: data.db, secret });
+    const added = await rest(side.url, "POST", `/api/lists/${listId}/items`, {
+      token: alice.token,
+      body: { name: "Eggs", quantity: 12 },
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    await side.stop();
+
+    server = await startServer({ db: data.db, secret, addr: `127.0.0.1:${port}` });
+    for (const u of [alice, bob]) {
+      await waitConnected(u.page);
+      await itemName(u.page, "Eggs").waitFor();
+    }
+    await expectToast(bob.page, "Alice Archer added “Eggs”");
+    assert.equal(await state(alice.page), "connected");
+
+    // Live events flow again after the reconnect.
+    await bob.page.getByTestId("new-item-name").fill("Butter");
+    await bob.page.getByTestId("new-item-submit").click();
+    await itemName(alice.page, "Butter").waitFor();
+    for (const u of [alice, bob]) {
+      assert.equal(await u.page.getByTestId("item").count(), 5);
+      await u.page.locator(`[data-testid="presence-user"][data-user-id="${alice.id}"]`).waitFor();
+      await u.page.locator(`[data-testid="presence-user"][data-user-id="${bob.id}"]`).waitFor();
+    }
+  });
+});
