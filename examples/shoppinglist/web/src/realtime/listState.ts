@@ -7,7 +7,7 @@ import type { Item, ListDetail, ListEvent, UserRef } from "../types";
 
 export function sortItems(items: Item[]): Item[] {
   return [...items].sort(
-    (a, b) => a.position - b.position || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+    (a, b) => a.position - b.position || String(a.createdAt).localeCompare(String(b.createdAt)) || a.id.localeCompare(b.id),
   );
 }
 
