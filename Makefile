@@ -3,6 +3,9 @@ GO       ?= go
 ADDR     ?= 127.0.0.1:5000
 FUZZTIME ?= 10s
 NODE_DIR := conformance
+SL_DIR   := examples/shoppinglist
+SL_WEB   := $(SL_DIR)/web
+SL_TEST  := $(SL_DIR)/test
 
 # Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`.
 FUZZ_TARGETS := \
@@ -11,15 +14,33 @@ FUZZ_TARGETS := \
 	./protocol:FuzzHandshakeParse \
 	./auth:FuzzJWTParse
 
-.PHONY: test run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
+.PHONY: test run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
+	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
 
-## run: start the conformance test server (the reference functional-test app) on $(ADDR).
-run:
+## run: build and start the shopping-list example on http://127.0.0.1:8080
+## (pass flags with ARGS, e.g. make run ARGS='-addr 127.0.0.1:9000').
+run: build
+	./bin/shoppinglist $(ARGS)
+
+## build: bin/shoppinglist with the web page embedded.
+build: page
+	cd $(SL_DIR) && $(GO) build -o ../../bin/shoppinglist .
+
+# The page: npm packages from the committed lockfile when missing, then the
+# esbuild bundle into web/dist (embedded by go build, never committed).
+page:
+	@if [ -f $(SL_WEB)/package.json ]; then \
+		if [ ! -d $(SL_WEB)/node_modules ]; then npm --prefix $(SL_WEB) ci --no-audit --no-fund; fi; \
+		npm --prefix $(SL_WEB) run build; \
+	else echo "page: $(SL_WEB)/package.json not present yet; building the server without the page"; fi
+
+## run-conformance: start the conformance test server (the reference functional-test app) on $(ADDR).
+run-conformance:
 	$(GO) run ./conformance/testserver -addr $(ADDR)
 
 ## test: formatting, vet, unit and integration tests with -race, short fuzz runs, and the
 ## checks that drive the official JavaScript clients (npm packages installed when missing).
-test: fmt-check vet sys-deps node-deps go-test fuzz conformance
+test: fmt-check vet sys-deps node-deps go-test fuzz conformance shoppinglist-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './$(NODE_DIR)/node_modules/*')); \
@@ -27,6 +48,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	cd $(SL_DIR) && $(GO) vet ./...
 
 # Installs the Debian packages the tests start themselves (redis-server,
 # PostgreSQL, Chromium) when one is missing. Needs root, as on CI and the
@@ -64,6 +86,26 @@ fuzz:
 # conformance/testserver, which each test file builds and starts on a free port.
 conformance: node-deps
 	node --test --test-timeout=120000 conformance/test/*.test.mjs
+
+# The shopping-list example: its own module's Go tests (SQLite, and
+# PostgreSQL started from Debian's package), its official-client tests
+# (Node), and the page's browser tests (headless Chromium) against the
+# built binary.
+shoppinglist-test: shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
+
+shoppinglist-go-test:
+	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 $(GO) test -race -count=1 ./...
+
+shoppinglist-node-test: build
+	@if [ -f $(SL_TEST)/package.json ]; then \
+		if [ ! -d $(SL_TEST)/node_modules ]; then npm --prefix $(SL_TEST) ci --no-audit --no-fund; fi; \
+		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist node --test --test-timeout=120000 $(SL_TEST)/*.test.mjs; \
+	fi
+
+shoppinglist-browser-test: build
+	@if [ -f $(SL_WEB)/package.json ]; then \
+		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist npm --prefix $(SL_WEB) run test:browser; \
+	else echo "shoppinglist-browser-test: $(SL_WEB)/package.json not present yet"; fi
 
 ## bench: micro benchmarks with allocation counts.
 bench:

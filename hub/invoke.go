@@ -206,6 +206,7 @@ func (h *hubConn) drain() {
 // run calls the method and sends its Completion, or its stream items and
 // the final Completion.
 func (h *hubConn) run(c *call) {
+	defer h.afterCompletion(c)
 	defer h.finish(c)
 	out, err := c.m.call(c.in)
 	failed := func(err error) string {
@@ -231,6 +232,17 @@ func (h *hubConn) run(c *call) {
 }
 
 var errEncoding = errors.New("hub: encoding")
+
+// afterCompletion runs the functions the method gave Context.AfterCompletion.
+func (h *hubConn) afterCompletion(c *call) {
+	h.mu.Lock()
+	fns := c.ctx.after
+	c.ctx.after = nil
+	h.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
 
 // complete sends the call's final Completion, after forgetting its id so
 // the client may reuse it as soon as it sees the Completion. A

@@ -54,3 +54,27 @@ func TestVariadicRegistration(t *testing.T) {
 	assert.NoError(t, s.Register("Ok", func(xs ...string) int { return len(xs) }))
 	assert.Error(t, s.Register("Upload", func(xs ...<-chan int) {}))
 }
+
+// What a method asks to run after its completion reaches the caller after
+// the method's result.
+func TestAfterCompletionRunsAfterTheResult(t *testing.T) {
+	forEachCodec(t, func(t *testing.T, codec protocol.Codec) {
+		_, url := testServer(t, Config{}, func(s *Server) {
+			require.NoError(t, s.Register("Join", func(c *Context) string {
+				c.AfterCompletion(func() { _ = c.Clients().Caller().Send(c, "State", "second") })
+				return "first"
+			}))
+		})
+		c := dial(t, url, codec)
+		c.send(&protocol.Invocation{InvocationID: "1", Target: "Join"})
+		first := c.recv()
+		comp, ok := first.(*protocol.Completion)
+		require.True(t, ok, "the result comes first, got %T", first)
+		var got string
+		c.bind(comp.Result, &got)
+		assert.Equal(t, "first", got)
+		inv, ok := c.recv().(*protocol.Invocation)
+		require.True(t, ok)
+		assert.Equal(t, "State", inv.Target)
+	})
+}

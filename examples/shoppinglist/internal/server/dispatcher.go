@@ -1,0 +1,106 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/listhub/listhub/examples/shoppinglist/internal/store"
+)
+
+// dispatchBatch is how many outbox events one round reads.
+const dispatchBatch = 500
+
+// dispatch publishes the outbox: committed list events, in seq order per
+// list, each to the list's group and then marked sent. It runs until ctx
+// ends, waking on every commit and once a second, so events left by a
+// crash between commit and publish go out at the next start. A failed
+// publish is retried in the next round; the list's later events wait for
+// it, so nothing is reordered.
+func (s *Server) dispatch(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for s.dispatchRound(ctx) {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.store.Changed():
+		case <-tick.C:
+		}
+	}
+}
+
+// dispatchRound publishes one batch and reports whether there may be more.
+func (s *Server) dispatchRound(ctx context.Context) bool {
+	events, err := s.store.Unsent(ctx, dispatchBatch)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("outbox: reading", "err", err)
+		}
+		return false
+	}
+	blocked := map[string]bool{} // lists whose earlier event failed this round
+	for _, e := range events {
+		if blocked[e.ListID] {
+			continue
+		}
+		if err := s.publish(ctx, e); err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("outbox: publishing", "list", e.ListID, "seq", e.Seq, "err", err)
+			}
+			blocked[e.ListID] = true
+			continue
+		}
+		if err := s.store.MarkSent(ctx, e.ListID, e.Seq); err != nil {
+			// Published but not marked: it is sent again later, which
+			// clients tolerate (they apply each seq once).
+			s.log.Error("outbox: marking sent", "list", e.ListID, "seq", e.Seq, "err", err)
+			blocked[e.ListID] = true
+		}
+		s.metrics.eventsPublished.WithLabelValues(e.Type).Inc()
+	}
+	return len(events) == dispatchBatch && len(blocked) == 0
+}
+
+// publish sends one event to the list's group; then the connections of the
+// users it revokes leave the group on every node and receive AccessRevoked.
+func (s *Server) publish(ctx context.Context, e store.Event) error {
+	payload, err := decodePayload(e.Payload)
+	if err != nil {
+		return err
+	}
+	if err := s.hub.Clients().Group(groupOf(e.ListID)).Send(ctx, e.Type, payload); err != nil {
+		return err
+	}
+	reason := "You were removed from this list."
+	if e.Type == "ListDeleted" {
+		reason = "The list was deleted."
+	}
+	for _, user := range e.Revoke {
+		if err := s.hub.Groups().RemoveUser(ctx, user, groupOf(e.ListID)); err != nil {
+			return err
+		}
+		s.leavePresence(ctx, user, e.ListID)
+		if err := s.hub.Clients().User(user).Send(ctx, "AccessRevoked", accessRevoked(e.ListID, reason)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leavePresence removes a revoked user's connections of this node from the
+// list's presence.
+func (s *Server) leavePresence(ctx context.Context, userID, listID string) {
+	s.connsMu.Lock()
+	var conns []string
+	for conn, user := range s.conns {
+		if user == userID {
+			conns = append(conns, conn)
+		}
+	}
+	s.connsMu.Unlock()
+	for _, conn := range conns {
+		_ = s.presence.Leave(ctx, groupOf(listID), conn)
+	}
+}
