@@ -181,6 +181,65 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     }
   });
 
+  it("shows the user's own changes at once and rolls back what the server refuses", async () => {
+    const { alice, bob } = users;
+    // Hold Alice's requests until the test has looked at her page: her change
+    // must show before the server answered.
+    let release;
+    const released = new Promise((r) => (release = r));
+    let refuse = false;
+    await alice.page.route("**/api/lists/*/items**", async (route) => {
+      const req = route.request();
+      if (req.method() === "GET") return route.continue();
+      await released;
+      // The refused case sends the server an invalid name, so the real
+      // server answers 400.
+      if (refuse && req.method() === "PATCH") return route.continue({ postData: JSON.stringify({ name: "   " }) });
+      return route.continue();
+    });
+    try {
+      await alice.page.getByTestId("new-item-name").fill("Cheese");
+      await alice.page.getByTestId("new-item-submit").click();
+      await itemName(alice.page, "Cheese").waitFor();
+      assert.equal(await itemName(bob.page, "Cheese").count(), 0, "not on the server yet");
+      release();
+      await itemName(bob.page, "Cheese").waitFor();
+      // The placeholder became the real item: one Cheese, with a real id.
+      assert.equal(await itemName(alice.page, "Cheese").count(), 1);
+      await alice.page.waitForFunction(
+        () => ![...document.querySelectorAll('[data-testid="item"]')].some((e) => e.dataset.itemId.startsWith("tmp-")),
+      );
+
+      refuse = true;
+      await itemRow(alice.page, "Oat milk").getByTestId("item-edit").click();
+      await alice.page.getByTestId("item-edit-name").fill("Soy milk");
+      await alice.page.getByTestId("item-edit-name").press("Enter");
+      await alice.page.getByTestId("notice").filter({ hasText: "was not saved" }).waitFor();
+      await itemName(alice.page, "Oat milk").waitFor();
+      assert.equal(await itemName(alice.page, "Soy milk").count(), 0, "rolled back");
+      assert.equal(await itemName(bob.page, "Soy milk").count(), 0);
+    } finally {
+      release();
+      await alice.page.unroute("**/api/lists/*/items**");
+    }
+  });
+
+  it("shows the other person's version when an edit conflicts (409)", async () => {
+    const { alice, bob } = users;
+    // Alice starts editing Apples; Bob renames it first.
+    await itemRow(alice.page, "Apples").getByTestId("item-edit").click();
+    await itemRow(bob.page, "Apples").getByTestId("item-edit").click();
+    await bob.page.getByTestId("item-edit-name").fill("Green apples");
+    await bob.page.getByTestId("item-edit-name").press("Enter");
+    await expectToast(alice.page, "renamed “Apples” to “Green apples”");
+
+    await alice.page.getByTestId("item-edit-name").fill("Red apples");
+    await alice.page.getByTestId("item-edit-name").press("Enter");
+    await alice.page.getByTestId("notice").filter({ hasText: "“Green apples”" }).waitFor();
+    await itemName(alice.page, "Green apples").waitFor();
+    for (const u of [alice, bob]) assert.equal(await itemName(u.page, "Red apples").count(), 0);
+  });
+
   it("reconnects both pages after a server restart and catches up", async () => {
     const { alice, bob } = users;
     const port = server.port;
@@ -207,15 +266,43 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     }
     await expectToast(bob.page, "Alice Archer added “Eggs”");
     assert.equal(await state(alice.page), "connected");
+    // Caught up from JoinList's missed events, not by loading the list again.
+    for (const u of [alice, bob]) {
+      assert.equal(await u.page.getByTestId("list-view").getAttribute("data-loads"), "1");
+    }
 
     // Live events flow again after the reconnect.
     await bob.page.getByTestId("new-item-name").fill("Butter");
     await bob.page.getByTestId("new-item-submit").click();
     await itemName(alice.page, "Butter").waitFor();
     for (const u of [alice, bob]) {
-      assert.equal(await u.page.getByTestId("item").count(), 5);
+      assert.equal(await u.page.getByTestId("item").count(), 6);
       await u.page.locator(`[data-testid="presence-user"][data-user-id="${alice.id}"]`).waitFor();
       await u.page.locator(`[data-testid="presence-user"][data-user-id="${bob.id}"]`).waitFor();
     }
+  });
+
+  it("goes offline after the reconnect schedule and reconnects with the button", { timeout: 180_000 }, async () => {
+    const { alice, bob } = users;
+    const port = server.port;
+    await server.stop();
+    // 1 + 2 + 5 + 10 + 30 s of retries, then offline with a reconnect button.
+    for (const u of [alice, bob]) {
+      await u.page.locator('[data-testid="connection-status"][data-state="offline"]').waitFor({ timeout: 120_000 });
+      await u.page.getByTestId("reconnect").waitFor();
+    }
+    const side = await startServer({ db: data.db, secret });
+    const added = await rest(side.url, "POST", `/api/lists/${listId}/items`, { token: bob.token, body: { name: "Tea" } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    await side.stop();
+
+    server = await startServer({ db: data.db, secret, addr: `127.0.0.1:${port}` });
+    for (const u of [alice, bob]) {
+      assert.equal(await state(u.page), "offline", "stays offline until asked");
+      await u.page.getByTestId("reconnect").click();
+      await waitConnected(u.page);
+      await itemName(u.page, "Tea").waitFor();
+    }
+    await expectToast(alice.page, "Bob Baker added “Tea”");
   });
 });

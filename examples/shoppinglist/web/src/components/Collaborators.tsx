@@ -48,7 +48,9 @@ export function Collaborators(props: CollaboratorsProps) {
             <Avatar id={c.userId} name={c.displayName} avatarUrl={c.avatarUrl} />
             <span className="grow">
               <span className="member-name">{c.displayName}</span>
-              <span className="muted small member-email">{c.email}</span>
+              <span className="muted small member-email" title={c.email}>
+                {c.email}
+              </span>
             </span>
             {props.isOwner && c.userId !== props.ownerId ? (
               <select

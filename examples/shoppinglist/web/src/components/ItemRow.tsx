@@ -10,7 +10,9 @@ export interface ItemRowProps {
   isFirst: boolean;
   isLast: boolean;
   onToggle: () => void;
-  onSave: (patch: ItemPatch) => void;
+  // onSave gets the item as it was when editing began, so that a change
+  // someone else saved meanwhile is a conflict (409), not overwritten.
+  onSave: (base: Item, patch: ItemPatch) => void;
   onDelete: () => void;
   onMove: (delta: -1 | 1) => void;
 }
@@ -18,6 +20,7 @@ export interface ItemRowProps {
 export function ItemRow(props: ItemRowProps) {
   const { item, canEdit } = props;
   const [editing, setEditing] = useState(false);
+  const [base, setBase] = useState<Item>(item);
   const [name, setName] = useState(item.name);
   const [quantity, setQuantity] = useState(String(item.quantity));
   const [unit, setUnit] = useState(item.unit ?? "");
@@ -35,6 +38,7 @@ export function ItemRow(props: ItemRowProps) {
     setName(item.name);
     setQuantity(String(item.quantity));
     setUnit(item.unit ?? "");
+    setBase(item);
     setEditing(true);
   };
 
@@ -42,12 +46,12 @@ export function ItemRow(props: ItemRowProps) {
     e.preventDefault();
     const patch: ItemPatch = {};
     const n = name.trim();
-    if (n && n !== item.name) patch.name = n;
+    if (n && n !== base.name) patch.name = n;
     const q = Number(quantity);
-    if (Number.isFinite(q) && q > 0 && q !== item.quantity) patch.quantity = q;
-    if (unit.trim() !== (item.unit ?? "")) patch.unit = unit.trim();
+    if (Number.isFinite(q) && q > 0 && q !== base.quantity) patch.quantity = q;
+    if (unit.trim() !== (base.unit ?? "")) patch.unit = unit.trim();
     setEditing(false);
-    if (Object.keys(patch).length > 0) props.onSave(patch);
+    if (Object.keys(patch).length > 0) props.onSave(base, patch);
   };
 
   const onKey = (e: KeyboardEvent) => {

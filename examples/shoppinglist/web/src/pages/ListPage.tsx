@@ -60,7 +60,7 @@ export function ListPage(props: { listId: string; me: User }) {
   };
 
   return (
-    <main className="list-page">
+    <main className="list-page" data-testid="list-view" data-list-id={listId} data-seq={rt.lastSeq} data-loads={rt.loads}>
       <div className="list-main">
         <p className="breadcrumb">
           <Link href="/lists">← Your lists</Link>
@@ -70,8 +70,7 @@ export function ListPage(props: { listId: string; me: User }) {
             <h1 data-testid="list-name">{detail.name}</h1>
             {detail.description && <p className="muted">{detail.description}</p>}
             <p className="muted small">
-              {open} to buy · {detail.purchasedCount} bought · you are {detail.permission === "Editor" ? "an" : "a"}{" "}
-              {detail.permission}
+              {open} to buy · {detail.purchasedCount} bought · you are {detail.permission === "Owner" ? "the owner" : `${detail.permission === "Editor" ? "an" : "a"} ${detail.permission.toLowerCase()}`}
             </p>
           </div>
           <Presence users={rt.presence} me={me.id} />
@@ -107,7 +106,7 @@ export function ListPage(props: { listId: string; me: User }) {
                 isFirst={index === 0}
                 isLast={index === items.length - 1}
                 onToggle={() => void actions.togglePurchased(item)}
-                onSave={(patch) => void actions.editItem(item, patch)}
+                onSave={(base, patch) => void actions.editItem(base, patch)}
                 onDelete={() => void actions.deleteItem(item)}
                 onMove={(delta) => void actions.moveItem(items, index, delta)}
               />

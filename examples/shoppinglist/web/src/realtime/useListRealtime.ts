@@ -18,6 +18,7 @@ import type {
 } from "../types";
 import { LIST_EVENT_TYPES } from "../types";
 import { applyEvent, describeEvent, eventActor, eventSubject, sortItems } from "./listState";
+import { EventSequencer } from "./sequencer";
 import { useRealtime } from "./RealtimeContext";
 
 // HEARTBEAT_MS is how often UpdatePresence is called (the contract's 30 s).
@@ -40,6 +41,11 @@ export interface ListRealtime {
   // so that the event it causes is not announced as someone else's.
   markOwn: (subject: string) => void;
   reload: () => Promise<void>;
+  // lastSeq is the seq of the last event applied; loads counts REST loads
+  // of the list (1 unless a reload was needed). Both are shown as data-*
+  // attributes for tests.
+  lastSeq: number;
+  loads: number;
 }
 
 export function useListRealtime(
@@ -54,11 +60,9 @@ export function useListRealtime(
   const [presence, setPresence] = useState<ActiveUser[]>([]);
 
   const detail = useRef<ListDetail | null>(null);
-  const lastSeq = useRef(0);
-  const loading = useRef(true);
-  const buffer = useRef(new Map<number, ListEvent>());
   const gapTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const own = useRef(new Map<string, number>());
+  const loads = useRef(0);
   const joinedEpoch = useRef(-1);
   const alive = useRef(true);
   const notify = useRef(onRemoteChange);
@@ -74,7 +78,6 @@ export function useListRealtime(
   const apply = (ev: ListEvent) => {
     const before = detail.current!;
     let after = applyEvent(before, ev, me);
-    lastSeq.current = ev.seq;
     const mine = isMine(ev);
     if (ev.eventType === "ItemAdded" && mine) {
       // Our own add came back before its REST answer: drop the placeholder.
@@ -93,51 +96,48 @@ export function useListRealtime(
     }
   };
 
-  // reloadRef breaks the cycle drain → gap timer → load → drain.
+  const applyRef = useRef(apply);
+  applyRef.current = apply;
+  const seq = useRef<EventSequencer<ListEvent> | null>(null);
+  if (!seq.current) seq.current = new EventSequencer<ListEvent>((ev) => applyRef.current(ev));
+  const sequencer = seq.current;
+
+  // reloadRef breaks the cycle receive → gap timer → load → receive.
   const reloadRef = useRef<() => Promise<void>>(async () => {});
 
-  const drain = () => {
-    if (loading.current || !detail.current) return;
-    for (const s of [...buffer.current.keys()]) if (s <= lastSeq.current) buffer.current.delete(s);
-    let changed = false;
-    for (let ev = buffer.current.get(lastSeq.current + 1); ev; ev = buffer.current.get(lastSeq.current + 1)) {
-      buffer.current.delete(ev.seq);
-      apply(ev);
-      changed = true;
-    }
-    if (buffer.current.size === 0) {
+  // settled runs after the sequencer applied events or buffered some: it
+  // renders, and starts (or stops) the wait for a missing seq.
+  const settled = (applied: number) => {
+    if (!sequencer.hasGap) {
       clearTimeout(gapTimer.current);
       gapTimer.current = undefined;
     } else if (!gapTimer.current) {
       gapTimer.current = setTimeout(() => {
         gapTimer.current = undefined;
-        if (buffer.current.size > 0) void reloadRef.current();
+        if (sequencer.hasGap) void reloadRef.current();
       }, GAP_WAIT_MS);
     }
-    if (changed) render();
+    if (applied > 0) render();
   };
 
   const receive = (ev: ListEvent) => {
-    if (!ev || ev.listId !== listId || typeof ev.seq !== "number") return;
-    if (!loading.current && ev.seq <= lastSeq.current) return; // already applied
-    buffer.current.set(ev.seq, ev);
-    drain();
+    if (!ev || ev.listId !== listId) return;
+    settled(sequencer.push(ev));
   };
 
   const load = useCallback(async () => {
-    loading.current = true;
+    sequencer.hold();
     try {
       const d = await api.list(listId);
       if (!alive.current) return;
       detail.current = { ...d, items: sortItems(d.items ?? []), collaborators: d.collaborators ?? [] };
-      lastSeq.current = d.seq;
-      loading.current = false;
+      loads.current++;
       setStatus((s) => (s === "loading" || s === "error" ? "ready" : s));
-      drain();
+      settled(sequencer.reset(d.seq));
       render();
     } catch (err) {
       if (!alive.current) return;
-      loading.current = false;
+      if (detail.current) settled(sequencer.reset(sequencer.lastSeq));
       if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
         setStatus("notfound");
         setMessage("This list does not exist or you are not a member of it.");
@@ -199,14 +199,16 @@ export function useListRealtime(
     let cancelled = false;
     (async () => {
       try {
-        const res = await hub.joinList(listId, lastSeq.current);
+        const res = await hub.joinList(listId, sequencer.lastSeq);
         if (cancelled || !alive.current) return;
         if (res.reloadRequired) {
           await load();
           return;
         }
         for (const ev of res.missed ?? []) receive(ev);
-        if (res.seq > lastSeq.current && buffer.current.size === 0) await load();
+        // Everything up to res.seq was in missed; if some is still lacking
+        // and nothing waits in the buffer, only a reload can fill it.
+        if (res.seq > sequencer.lastSeq && !sequencer.hasGap) await load();
       } catch (err) {
         if (cancelled || !alive.current) return;
         const text = err instanceof Error ? err.message : String(err);
@@ -251,5 +253,15 @@ export function useListRealtime(
     own.current.set(subject, Date.now() + OWN_CHANGE_MS);
   }, []);
 
-  return { detail: detail.current, status, message, presence, mutate, markOwn, reload: load };
+  return {
+    detail: detail.current,
+    status,
+    message,
+    presence,
+    mutate,
+    markOwn,
+    reload: load,
+    lastSeq: sequencer.lastSeq,
+    loads: loads.current,
+  };
 }
