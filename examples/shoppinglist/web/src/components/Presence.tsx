@@ -11,8 +11,8 @@ function initials(name: string): string {
 const COLORS = ["#2563eb", "#16a34a", "#c2410c", "#9333ea", "#0891b2", "#be123c", "#4d7c0f", "#a16207"];
 
 function color(id: string): string {
-  let h = 0;
-  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  let h = 2166136261; // FNV-1a
+  for (const ch of id) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return COLORS[h % COLORS.length];
 }
 
