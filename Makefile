@@ -71,9 +71,10 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
-# LISTHUB_REQUIRE_NODE turns "node or npm packages missing" skips into failures.
+# LISTHUB_REQUIRE_NODE and LISTHUB_REQUIRE_REDIS turn "node or npm packages
+# missing" and "redis-server missing" skips into failures.
 go-test:
-	LISTHUB_REQUIRE_NODE=1 $(GO) test -race -count=1 ./...
+	LISTHUB_REQUIRE_NODE=1 LISTHUB_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -94,7 +95,7 @@ conformance: node-deps
 shoppinglist-test: shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
 
 shoppinglist-go-test:
-	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 $(GO) test -race -count=1 ./...
+	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 SHOPPINGLIST_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 shoppinglist-node-test: build
 	@if [ -f $(SL_TEST)/package.json ]; then \

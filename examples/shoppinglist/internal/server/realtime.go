@@ -158,13 +158,13 @@ func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"
 
 // sendPresence sends the list's PresenceUpdate to one connection.
 func (s *Server) sendPresence(ctx context.Context, listID, connID string) {
-	members, err := s.presence.Snapshot(ctx, groupOf(listID))
+	snap, err := s.presence.Snapshot(ctx, groupOf(listID))
 	if err != nil {
 		s.log.Warn("hub: presence snapshot failed", "err", err)
 		return
 	}
-	active := make([]any, 0, len(members))
-	for _, m := range members {
+	active := make([]any, 0, len(snap.Members))
+	for _, m := range snap.Members {
 		active = append(active, map[string]any{
 			"id": m.UserID, "displayName": m.Meta["displayName"], "avatarUrl": m.Meta["avatarUrl"],
 			"joinedAt": m.JoinedAt.UTC().Format(time.RFC3339Nano), "lastSeenAt": m.LastSeenAt.UTC().Format(time.RFC3339Nano),
@@ -174,21 +174,6 @@ func (s *Server) sendPresence(ctx context.Context, listID, connID string) {
 	if err := s.hub.Clients().Client(connID).Send(ctx, "PresenceUpdate", payload); err != nil {
 		s.log.Debug("hub: sending PresenceUpdate", "err", err)
 	}
-}
-
-// onPresence turns presence transitions into UserJoined and UserLeft.
-func (s *Server) onPresence(e presenceEvent) {
-	listID := strings.TrimPrefix(e.Topic, groupPrefix)
-	ctx := context.Background()
-	if e.Joined {
-		payload := map[string]any{"eventType": "UserJoined", "listId": listID, "timestamp": now(),
-			"user": map[string]any{"id": e.Member.UserID, "displayName": e.Member.Meta["displayName"], "avatarUrl": e.Member.Meta["avatarUrl"]}}
-		_ = s.hub.Clients().GroupExcept(e.Topic, e.Member.Meta["connectionId"]).Send(ctx, "UserJoined", payload)
-		return
-	}
-	payload := map[string]any{"eventType": "UserLeft", "listId": listID, "timestamp": now(),
-		"userId": e.Member.UserID, "displayName": e.Member.Meta["displayName"]}
-	_ = s.hub.Clients().Group(e.Topic).Send(ctx, "UserLeft", payload)
 }
 
 // decodePayload turns a stored event into a value both hub protocols

@@ -19,6 +19,7 @@ import (
 	"github.com/listhub/listhub/backplane"
 	"github.com/listhub/listhub/examples/shoppinglist/internal/store"
 	"github.com/listhub/listhub/hub"
+	"github.com/listhub/listhub/presence"
 )
 
 // Config configures a Server. Zero values mean the documented defaults.
@@ -33,6 +34,11 @@ type Config struct {
 	// PresenceTimeout is how long a connection without heartbeat or join
 	// stays present. Default 45 s.
 	PresenceTimeout time.Duration
+	// PresenceGrace delays the UserLeft of a closed connection, so that a
+	// reload makes no UserLeft/UserJoined pair. Default 5 s; negative: none.
+	PresenceGrace time.Duration
+	// PresenceStore shares presence between nodes. Default: in memory.
+	PresenceStore presence.Store
 	// CORSOrigins are browser origins allowed besides the server's own.
 	CORSOrigins []string
 	// Backplane connects nodes. Default: in memory (one node).
@@ -62,7 +68,7 @@ type Server struct {
 	store    *store.Store
 	jwt      *auth.JWT
 	hub      *hub.Server
-	presence tracker
+	presence *presence.Tracker
 	logins   *loginThrottle
 	log      *slog.Logger
 	metrics  *metrics
@@ -118,7 +124,13 @@ func New(cfg Config) (*Server, error) {
 		conns:     map[string]string{},
 	}
 	s.metrics = newMetrics(s)
-	s.presence = newLocalTracker(cfg.PresenceTimeout, s.onPresence, cfg.Logger)
+	if cfg.PresenceStore == nil {
+		cfg.PresenceStore = presence.NewMemoryStore()
+		s.cfg.PresenceStore = cfg.PresenceStore
+	}
+	if s.presence, err = s.newTracker(cfg.PresenceStore); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.hub, err = hub.New(hub.Config{
 		Authenticator:  jwt,
 		Authorizer:     auth.AuthorizerFunc(s.authorize),
