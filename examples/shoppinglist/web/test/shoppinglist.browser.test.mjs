@@ -305,4 +305,50 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     }
     await expectToast(alice.page, "Bob Baker added “Tea”");
   });
+
+  it("reorders items for both users", async () => {
+    const { alice, bob } = users;
+    const names = (page) => page.getByTestId("item-name").allTextContents();
+    const before = await names(bob.page);
+    const expected = [before[1], before[0], ...before.slice(2)];
+    await bob.page.getByRole("button", { name: `Move ${before[0]} down`, exact: true }).click();
+    for (const u of [bob, alice]) {
+      await u.page.waitForFunction(
+        (want) => JSON.stringify([...document.querySelectorAll('[data-testid="item-name"]')].map((e) => e.textContent)) === want,
+        JSON.stringify(expected),
+      );
+    }
+  });
+
+  it("applies a permission change and a removal to the member's page live", async () => {
+    const { alice, bob } = users;
+    await alice.page.getByRole("combobox", { name: "Permission of Bob Baker" }).selectOption("Viewer");
+    // A viewer gets no controls that the server would refuse.
+    await bob.page.getByTestId("new-item-name").waitFor({ state: "detached" });
+    assert.equal(await bob.page.getByTestId("item-delete").count(), 0);
+    await bob.page.getByText("you are a viewer").waitFor();
+
+    await alice.page.getByRole("button", { name: "Remove Bob Baker", exact: true }).click();
+    await bob.page.getByTestId("list-view").waitFor({ state: "detached" });
+    await bob.page.getByRole("alert").filter({ hasText: /removed from this list|access/ }).waitFor();
+    await alice.page.getByTestId("collaborator").filter({ hasText: "Bob Baker" }).waitFor({ state: "detached" });
+    // Bob's list page no longer offers the list.
+    await bob.page.getByRole("link", { name: "Back to your lists" }).click();
+    await bob.page.waitForURL(/\/lists$/);
+    await bob.page.getByText("No lists yet").waitFor();
+  });
+
+  it("signs out and back in", async () => {
+    const { bob } = users;
+    await bob.page.getByRole("button", { name: "Sign out" }).click();
+    await bob.page.waitForURL(/\/signin$/);
+    await bob.page.getByTestId("auth-email").fill(bob.email);
+    await bob.page.getByTestId("auth-password").fill("wrong password");
+    await bob.page.getByTestId("auth-submit").click();
+    await bob.page.getByTestId("auth-error").waitFor();
+    await bob.page.getByTestId("auth-password").fill("correct horse battery");
+    await bob.page.getByTestId("auth-submit").click();
+    await bob.page.waitForURL(/\/lists$/);
+    await bob.page.getByTestId("current-user").filter({ hasText: "Bob Baker" }).waitFor();
+  });
 });
