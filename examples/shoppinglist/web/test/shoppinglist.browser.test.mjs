@@ -89,6 +89,9 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     await bob.page.waitForURL(`**/lists/${listId}`);
     await waitConnected(alice.page);
     await waitConnected(bob.page);
+    // The protocol chosen on the sign-in URL stays for the tab's session.
+    assert.equal(await alice.page.getByTestId("connection-status").getAttribute("data-protocol"), "json");
+    assert.equal(await bob.page.getByTestId("connection-status").getAttribute("data-protocol"), "messagepack");
   });
 
   it("shows both users as present on both pages", async () => {
@@ -350,5 +353,45 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     await bob.page.getByTestId("auth-submit").click();
     await bob.page.waitForURL(/\/lists$/);
     await bob.page.getByTestId("current-user").filter({ hasText: "Bob Baker" }).waitFor();
+  });
+
+  it("works over Server-Sent Events and long polling too, and follows a rename and a deletion", async () => {
+    const { alice } = users;
+    const others = [];
+    for (const query of ["?transport=sse", "?transport=longpolling&protocol=messagepack"]) {
+      const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
+      context.setDefaultTimeout(TIMEOUT);
+      const page = await context.newPage();
+      const seen = watchPage(page);
+      // Opening the list's URL directly asks to sign in first, then returns.
+      await page.goto(`${server.url}/lists/${listId}${query}`);
+      await page.waitForURL(/\/signin\?next=/);
+      await page.getByTestId("auth-email").fill(alice.email);
+      await page.getByTestId("auth-password").fill("correct horse battery");
+      await page.getByTestId("auth-submit").click();
+      await page.waitForURL(`**/lists/${listId}`);
+      await waitConnected(page);
+      others.push({ context, page, seen });
+    }
+
+    await alice.page.getByTestId("new-item-name").fill("Jam");
+    await alice.page.getByTestId("new-item-submit").click();
+    for (const o of others) await itemName(o.page, "Jam").waitFor();
+
+    await alice.page.getByTestId("list-rename").click();
+    await alice.page.getByTestId("list-rename-name").fill("Sunday groceries");
+    await alice.page.getByTestId("list-rename-name").press("Enter");
+    for (const o of others) await o.page.getByTestId("list-name").filter({ hasText: exact("Sunday groceries") }).waitFor();
+
+    await alice.page.getByTestId("list-delete").click();
+    await alice.page.getByTestId("list-delete-confirm").click();
+    await alice.page.waitForURL(/\/lists$/);
+    assert.equal(await alice.page.getByTestId("list-link").count(), 0);
+    for (const o of others) {
+      await o.page.getByRole("alert").filter({ hasText: /deleted|access/ }).waitFor();
+      assert.deepEqual(o.seen.dialogs, []);
+      assert.deepEqual(o.seen.errors, []);
+      await o.context.close();
+    }
   });
 });

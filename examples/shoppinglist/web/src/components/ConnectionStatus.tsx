@@ -9,7 +9,13 @@ export function ConnectionStatus() {
   const { hub, state, reconnect } = useRealtime();
   if (!hub) return null;
   return (
-    <div className={`connection connection-${state}`} data-testid="connection-status" data-state={state} role="status">
+    <div
+      className={`connection connection-${state}`}
+      data-testid="connection-status"
+      data-state={state}
+      data-protocol={hub.protocol}
+      role="status"
+    >
       <span className="connection-dot" aria-hidden="true" />
       <span>{LABELS[state]}</span>
       {state === "offline" && (

@@ -141,7 +141,7 @@ export function ItemRow(props: ItemRowProps) {
           >
             ↓
           </button>
-          <button type="button" className="small-button" data-testid="item-edit" disabled={pending} onClick={startEdit}>
+          <button type="button" className="small-button" data-testid="item-edit" disabled={pending} onClick={startEdit} aria-label={`Edit ${item.name}`}>
             Edit
           </button>
           <button

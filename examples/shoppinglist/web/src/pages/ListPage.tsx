@@ -1,8 +1,10 @@
 // ListPage: one list, live: its items, who is here, its members.
 
 import { useCallback, useState, type FormEvent } from "react";
+import { api, errorText } from "../api";
 import { Collaborators } from "../components/Collaborators";
 import { ItemRow } from "../components/ItemRow";
+import { ListHeader } from "../components/ListHeader";
 import { Presence } from "../components/Presence";
 import { useToasts } from "../components/Toasts";
 import { useListActions } from "../realtime/useListActions";
@@ -44,7 +46,6 @@ export function ListPage(props: { listId: string; me: User }) {
   const canEdit = detail.permission === "Owner" || detail.permission === "Editor";
   const isOwner = detail.permission === "Owner";
   const items = detail.items;
-  const open = items.filter((i) => !i.isPurchased).length;
 
   const add = (e: FormEvent) => {
     e.preventDefault();
@@ -52,6 +53,15 @@ export function ListPage(props: { listId: string; me: User }) {
     if (!name) return;
     setNewName("");
     void actions.addItem(name);
+  };
+
+  const deleteList = async () => {
+    try {
+      await api.deleteList(listId);
+      navigate("/lists");
+    } catch (err) {
+      toasts.error(`The list was not deleted: ${errorText(err)}`);
+    }
   };
 
   const remove = async (userId: string) => {
@@ -66,13 +76,7 @@ export function ListPage(props: { listId: string; me: User }) {
           <Link href="/lists">← Your lists</Link>
         </p>
         <header className="list-header">
-          <div>
-            <h1 data-testid="list-name">{detail.name}</h1>
-            {detail.description && <p className="muted">{detail.description}</p>}
-            <p className="muted small">
-              {open} to buy · {detail.purchasedCount} bought · you are {detail.permission === "Owner" ? "the owner" : `${detail.permission === "Editor" ? "an" : "a"} ${detail.permission.toLowerCase()}`}
-            </p>
-          </div>
+          <ListHeader detail={detail} onRename={actions.renameList} onDelete={deleteList} />
           <Presence users={rt.presence} me={me.id} />
         </header>
 

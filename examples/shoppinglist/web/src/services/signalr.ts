@@ -33,13 +33,17 @@ function sticky(name: string): string | null {
   }
 }
 
+// Read when the page loads: the hub connects only after signing in, when
+// the URL that carried the choice is long gone.
+const protocolChoice = (sticky("protocol") || "").toLowerCase();
+const transportChoice = (sticky("transport") || "").toLowerCase();
+
 export function selectedProtocol(): "json" | "messagepack" {
-  const p = (sticky("protocol") || "").toLowerCase();
-  return p === "messagepack" || p === "msgpack" ? "messagepack" : "json";
+  return protocolChoice === "messagepack" || protocolChoice === "msgpack" ? "messagepack" : "json";
 }
 
 function selectedTransport(): HttpTransportType | undefined {
-  switch ((sticky("transport") || "").toLowerCase()) {
+  switch (transportChoice) {
     case "websockets":
       return HttpTransportType.WebSockets;
     case "sse":
@@ -65,6 +69,8 @@ export class ShoppingListHub {
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<StateListener>();
+  // protocol is the hub protocol in use: "json" or "messagepack".
+  readonly protocol = selectedProtocol();
 
   constructor(getToken: () => string) {
     const builder = new HubConnectionBuilder()
@@ -74,7 +80,7 @@ export class ShoppingListHub {
       })
       .withAutomaticReconnect(RECONNECT_DELAYS_MS)
       .configureLogging(LogLevel.Warning);
-    if (selectedProtocol() === "messagepack") builder.withHubProtocol(new MessagePackHubProtocol());
+    if (this.protocol === "messagepack") builder.withHubProtocol(new MessagePackHubProtocol());
     this.connection = builder.build();
     this.connection.onreconnecting(() => this.setState("reconnecting"));
     this.connection.onreconnected(() => this.connected());
