@@ -285,7 +285,7 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     }
   });
 
-  it("goes offline after the reconnect schedule and reconnects with the button", { timeout: 180_000 }, async () => {
+  it("goes offline after the reconnect schedule, reconnects with the button and reloads what it can no longer catch up", { timeout: 240_000 }, async () => {
     const { alice, bob } = users;
     const port = server.port;
     await server.stop();
@@ -294,19 +294,35 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
       await u.page.locator('[data-testid="connection-status"][data-state="offline"]').waitFor({ timeout: 120_000 });
       await u.page.getByTestId("reconnect").waitFor();
     }
+    // While both pages are offline, more list events than the server keeps
+    // for catch-up (1,000, the example server's store.KeepEvents): the pages
+    // must see reloadRequired and reload the list over REST.
     const side = await startServer({ db: data.db, secret });
     const added = await rest(side.url, "POST", `/api/lists/${listId}/items`, { token: bob.token, body: { name: "Tea" } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
+    for (let i = 1; i <= 1005; i++) {
+      const name = i === 1005 ? "Green tea" : `Tea ${i}`;
+      const r = await rest(side.url, "PATCH", `/api/lists/${listId}/items/${added.body.id}`, { token: bob.token, body: { name } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
     await side.stop();
 
     server = await startServer({ db: data.db, secret, addr: `127.0.0.1:${port}` });
     for (const u of [alice, bob]) {
+      const loadsBefore = Number(await u.page.getByTestId("list-view").getAttribute("data-loads"));
       assert.equal(await state(u.page), "offline", "stays offline until asked");
       await u.page.getByTestId("reconnect").click();
       await waitConnected(u.page);
-      await itemName(u.page, "Tea").waitFor();
+      await itemName(u.page, "Green tea").waitFor();
+      assert.equal(await itemName(u.page, "Tea").count(), 0);
+      assert.equal(Number(await u.page.getByTestId("list-view").getAttribute("data-loads")), loadsBefore + 1, "reloaded once");
     }
-    await expectToast(alice.page, "Bob Baker added “Tea”");
+
+    // And live again.
+    await bob.page.getByTestId("new-item-name").fill("Honey");
+    await bob.page.getByTestId("new-item-submit").click();
+    await itemName(alice.page, "Honey").waitFor();
+    await expectToast(alice.page, "Bob Baker added “Honey”");
   });
 
   it("reorders items for both users", async () => {
