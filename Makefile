@@ -12,7 +12,9 @@ FUZZ_TARGETS := \
 	./protocol:FuzzJSONParse \
 	./protocol:FuzzMessagePackParse \
 	./protocol:FuzzHandshakeParse \
-	./auth:FuzzJWTParse
+	./auth:FuzzJWTParse \
+	./internal/nodemsg:FuzzParse \
+	./backplane/redis:FuzzDecodeFrame
 
 .PHONY: test run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
 	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test

@@ -54,8 +54,49 @@ type Backplane interface {
 	// is not subscribed is a no-op.
 	Unsubscribe(ctx context.Context, channel string) error
 
+	// NodeID is this node's id: unique in the cluster, and new for every
+	// incarnation (a restarted node is a new node).
+	NodeID() NodeID
+
+	// LiveNodes returns the nodes the backplane currently knows to be alive,
+	// this one included, in no particular order. A node that died may still
+	// be listed until the backplane's liveness rule declares it gone.
+	LiveNodes(ctx context.Context) ([]NodeID, error)
+
+	// WatchNodes calls fn once for each node that is gone (closed, or dead
+	// by the backplane's liveness rule) from now on, until stop is called.
+	// Calls are serialized and never made while a backplane lock is held;
+	// fn must not block long. A call already under way when stop is called
+	// may finish after stop returns; no other call is made after that. The
+	// watch also ends when this node is closed. This node itself is never
+	// reported to its own watchers.
+	WatchNodes(fn func(gone NodeID)) (stop func())
+
 	// Close releases the node and all its subscriptions; after it returns no
 	// Receiver of this node is called again, and later calls return
-	// ErrClosed. Close is idempotent.
+	// ErrClosed. The other nodes learn that this node is gone. Close is
+	// idempotent.
 	Close() error
+}
+
+// NodeID names one incarnation of a node: unique in the cluster, and a
+// restarted node gets a new one (e.g. "<name>-<random or start-time
+// incarnation>"). It is a valid channel-name fragment: no spaces, no '{' or
+// '}'. The hub addresses a node through one channel per node (its inbox,
+// whose name it derives from the NodeID); to the backplane that is a channel
+// like any other.
+type NodeID string
+
+// ValidNodeID reports whether id can be a NodeID: not empty, at most 200
+// bytes, without spaces, control characters, '{' or '}'.
+func ValidNodeID(id NodeID) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c == 0x7f || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
 }

@@ -16,6 +16,17 @@
 // ErrAlreadySubscribed), so the caller reference-counts its local interest and
 // subscribes on the first member, unsubscribes after the last.
 //
+// # Nodes
+//
+// Every node has a NodeID that names one incarnation: a restarted node is a
+// new node. LiveNodes lists the nodes the backplane knows to be alive, and
+// WatchNodes reports each node that is gone, closed or dead by the
+// backplane's liveness rule, exactly once. The hub gives every node an inbox
+// channel derived from its NodeID for commands between nodes and their
+// answers, and fails a wait on a node at once when that node is reported
+// gone. Memory knows of a closed node at once; MemoryBus.Kill lets a test
+// make a node die without a graceful close.
+//
 // # Ordering
 //
 // Every implementation delivers the messages of one publisher on one channel

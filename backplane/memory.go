@@ -2,6 +2,9 @@ package backplane
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -16,6 +19,12 @@ type MemoryBus struct {
 	// channels maps a channel name to its *memoryChannel. A sync.Map keeps
 	// publishes to different channels from contending on one lock.
 	channels sync.Map
+
+	mu       sync.Mutex
+	nodes    map[NodeID]*Memory       // the live nodes; guarded by mu
+	watchers map[*nodeWatcher]*Memory // every watch and the node it watches from; guarded by mu
+	made     uint64                   // nodes made so far, for their ids; guarded by mu
+	busID    string                   // random tag in every node id; set once under mu
 }
 
 // NewMemoryBus returns an empty bus.
@@ -23,9 +32,61 @@ func NewMemoryBus() *MemoryBus {
 	return new(MemoryBus)
 }
 
-// Node returns a new node on the bus.
+// Node returns a new node on the bus. Its NodeID is "memory-<bus>-<n>",
+// unique on the bus and, through a random bus tag, across buses.
 func (b *MemoryBus) Node() *Memory {
-	return &Memory{bus: b, channels: make(map[string]struct{})}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nodes == nil {
+		b.nodes = make(map[NodeID]*Memory)
+		b.watchers = make(map[*nodeWatcher]*Memory)
+		var tag [4]byte
+		_, _ = rand.Read(tag[:]) // never fails (crypto/rand crashes instead)
+		b.busID = hex.EncodeToString(tag[:])
+	}
+	b.made++
+	m := &Memory{
+		bus:      b,
+		id:       NodeID("memory-" + b.busID + "-" + strconv.FormatUint(b.made, 10)),
+		channels: make(map[string]struct{}),
+	}
+	b.nodes[m.id] = m
+	return m
+}
+
+// Kill makes the node with the given id die as a crashed process would:
+// without a graceful close by its owner. The bus drops its subscriptions,
+// every other node's watchers learn that it is gone, and the node's later
+// calls return ErrClosed. It reports false when no live node has that id.
+// Tests use it to show what a cluster does when a node disappears.
+func (b *MemoryBus) Kill(id NodeID) bool {
+	b.mu.Lock()
+	m := b.nodes[id]
+	b.mu.Unlock()
+	if m == nil {
+		return false
+	}
+	m.shutdown()
+	return true
+}
+
+// gone removes m from the live nodes and tells every other node's watchers,
+// and stops m's own watchers.
+func (b *MemoryBus) gone(m *Memory) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nodes[m.id] != m {
+		return
+	}
+	delete(b.nodes, m.id)
+	for w, owner := range b.watchers {
+		if owner == m {
+			delete(b.watchers, w)
+			w.stop()
+			continue
+		}
+		w.push(m.id)
+	}
 }
 
 // memoryChannel holds one channel's subscribers. Its lock is held while a
@@ -130,6 +191,7 @@ func (c *memoryChannel) deliver(channel string, payload []byte) bool {
 // usable.
 type Memory struct {
 	bus    *MemoryBus
+	id     NodeID
 	closed atomic.Bool // read without mu by Publish
 
 	mu       sync.Mutex          // serialises Subscribe, Unsubscribe and Close
@@ -197,18 +259,133 @@ func (m *Memory) Unsubscribe(ctx context.Context, channel string) error {
 	return nil
 }
 
-// Close implements Backplane. It removes all of this node's subscriptions;
-// the other nodes of the bus are unaffected.
+// Close implements Backplane. It removes all of this node's subscriptions
+// and ends its watches; the other nodes of the bus learn at once that it is
+// gone.
 func (m *Memory) Close() error {
+	m.shutdown()
+	return nil
+}
+
+// Kill makes this node die without a graceful close; see MemoryBus.Kill.
+// For the in-memory bus, where nothing is left behind, it has the effect
+// of Close; it exists so that tests of a cluster can say what they mean.
+func (m *Memory) Kill() {
+	m.shutdown()
+}
+
+func (m *Memory) shutdown() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed.Load() {
-		return nil
+		m.mu.Unlock()
+		return
 	}
 	m.closed.Store(true)
 	for channel := range m.channels {
 		m.bus.unsubscribe(channel, m)
 	}
 	m.channels = nil
-	return nil
+	m.mu.Unlock()
+	m.bus.gone(m)
+}
+
+// NodeID implements Backplane.
+func (m *Memory) NodeID() NodeID { return m.id }
+
+// LiveNodes implements Backplane: the bus knows at once when a node is
+// closed or killed.
+func (m *Memory) LiveNodes(ctx context.Context) ([]NodeID, error) {
+	if m.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := m.bus
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ids := make([]NodeID, 0, len(b.nodes))
+	for id := range b.nodes {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// WatchNodes implements Backplane. Each watch has its own goroutine, which
+// calls fn; it ends when stop is called or this node is closed. On a closed
+// node WatchNodes does nothing and returns a no-op stop.
+func (m *Memory) WatchNodes(fn func(gone NodeID)) (stop func()) {
+	if fn == nil {
+		panic("backplane: WatchNodes with nil func")
+	}
+	b := m.bus
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m.closed.Load() || b.nodes[m.id] != m {
+		return func() {}
+	}
+	w := &nodeWatcher{fn: fn, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b.watchers[w] = m
+	go w.run()
+	return func() {
+		b.mu.Lock()
+		delete(b.watchers, w)
+		b.mu.Unlock()
+		w.stop()
+	}
+}
+
+// nodeWatcher is one WatchNodes call: a queue of gone nodes and the
+// goroutine that hands them to fn one at a time, with no lock held.
+type nodeWatcher struct {
+	fn   func(NodeID)
+	wake chan struct{} // capacity 1: "the queue is not empty"
+	done chan struct{} // closed by stop
+
+	mu      sync.Mutex
+	queue   []NodeID // guarded by mu
+	stopped bool     // guarded by mu
+}
+
+func (w *nodeWatcher) push(id NodeID) {
+	w.mu.Lock()
+	if !w.stopped {
+		w.queue = append(w.queue, id)
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *nodeWatcher) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.stopped = true
+		w.queue = nil
+		close(w.done)
+	}
+}
+
+func (w *nodeWatcher) run() {
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.wake:
+		}
+		for {
+			w.mu.Lock()
+			if w.stopped || len(w.queue) == 0 {
+				w.mu.Unlock()
+				break
+			}
+			id := w.queue[0]
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			w.fn(id)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package backplane_test
 import (
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -233,4 +234,39 @@ func BenchmarkMemoryPublishParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestMemoryBusKill(t *testing.T) {
+	bus := backplane.NewMemoryBus()
+	a, b := bus.Node(), bus.Node()
+	defer a.Close()
+	defer b.Close()
+	gone := make(chan backplane.NodeID, 2)
+	defer a.WatchNodes(func(id backplane.NodeID) { gone <- id })()
+
+	// The bus knows its nodes at once.
+	live, err := a.LiveNodes(t.Context())
+	require.NoError(t, err)
+	require.ElementsMatch(t, []backplane.NodeID{a.NodeID(), b.NodeID()}, live)
+
+	require.True(t, bus.Kill(b.NodeID()))
+	require.False(t, bus.Kill(b.NodeID()), "a dead node cannot be killed again")
+	require.Equal(t, b.NodeID(), <-gone)
+	live, err = a.LiveNodes(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []backplane.NodeID{a.NodeID()}, live)
+	require.ErrorIs(t, b.Publish(t.Context(), "a", nil), backplane.ErrClosed, "a killed node is closed")
+	require.NoError(t, b.Close(), "Close after Kill")
+	require.Empty(t, gone, "a node is reported gone once")
+}
+
+func TestMemoryNodeIDsNameTheirBus(t *testing.T) {
+	a, b := backplane.NewMemory(), backplane.NewMemory()
+	defer a.Close()
+	defer b.Close()
+	require.NotEqual(t, a.NodeID(), b.NodeID(), "nodes of different buses have different ids")
+	require.True(t, backplane.ValidNodeID(a.NodeID()))
+	for _, bad := range []backplane.NodeID{"", "a b", "a{b}", "a\n", backplane.NodeID(strings.Repeat("x", 201))} {
+		require.False(t, backplane.ValidNodeID(bad), "%q", bad)
+	}
 }

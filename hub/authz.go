@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -52,6 +53,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) *http.Request {
 		var err error
 		id, err = s.cfg.Authenticator.Authenticate(r)
 		if err != nil || id == nil {
+			s.logRefusal(r, "hub: request not authenticated (401)", "reason", cmp.Or(error(err), errNoIdentity))
 			// An empty body: the official client reports "Unauthorized".
 			s.reject(w, r, http.StatusUnauthorized)
 			return nil
@@ -64,10 +66,12 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) *http.Request {
 		return r
 	}
 	if err := s.authorize(r.Context(), id, auth.Action{Kind: auth.Connect}); err != nil {
+		s.logRefusal(r, "hub: connection denied by the Authorizer (403)", "user", userIDOf(id), "reason", err)
 		s.reject(w, r, http.StatusForbidden)
 		return nil
 	}
 	if !s.local.hasRoom(userIDOf(id), s.clientIP(r)) {
+		s.logRefusal(r, "hub: connection over hub.Config.MaxConnectionsPerUser or MaxConnectionsPerIP refused (429)", "user", userIDOf(id))
 		s.reject(w, r, http.StatusTooManyRequests)
 		return nil
 	}

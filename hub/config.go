@@ -1,9 +1,13 @@
 package hub
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/listhub/listhub/auth"
@@ -12,17 +16,34 @@ import (
 )
 
 // Config configures a Server. The zero value of every field means the
-// documented default, which matches ASP.NET Core SignalR's.
+// documented default, which matches ASP.NET Core SignalR's. New rejects a
+// negative size, duration or limit, a KeepAliveInterval that is not
+// shorter than ClientTimeoutInterval, and an AllowedOrigins entry that is
+// not an origin, each with an error naming the field.
 type Config struct {
 	// Connection configures the connection layer: enabled transports,
 	// allowed origins (CORS), disconnect and send timeouts, and the bound of
 	// each connection's send queue. See connection.Options for defaults.
+	//
+	// By default only the hub's own origin may connect from a browser (a
+	// page served by the same host and port). A page served from elsewhere,
+	// a dev server on another port say, needs its origin listed in
+	// Connection.AllowedOrigins, written as the browser sends it: scheme,
+	// host and port, no path and no trailing slash
+	// ("http://localhost:5173"). A refused origin gets 403 and is logged.
+	// Its Logger defaults to Config.Logger.
 	Connection connection.Options
 
 	// KeepAliveInterval is how often the server sends a Ping. Default 15 s.
+	// When set, it must be shorter than ClientTimeoutInterval (the official
+	// clients' own timeout for the server is 30 s by default, like
+	// ClientTimeoutInterval's); half of it is the usual choice.
 	KeepAliveInterval time.Duration
 	// ClientTimeoutInterval closes a connection that has sent nothing for
-	// this long, counted from its first Ping. Default 30 s.
+	// this long, counted from its first Ping. Default 30 s. The official
+	// clients ping every 15 s by default, so a shorter value closes idle
+	// clients unless they are configured to ping more often (New logs a
+	// warning).
 	ClientTimeoutInterval time.Duration
 	// HandshakeTimeout bounds the wait for the client's handshake. Default 15 s.
 	HandshakeTimeout time.Duration
@@ -58,8 +79,14 @@ type Config struct {
 	// in-memory backplane owned and closed by the Server.
 	Backplane backplane.Backplane
 	// ChannelPrefix starts every backplane channel name of this hub, so that
-	// several hubs can share one backplane. Default "listhub:".
+	// several hubs can share one backplane. Default "listhub:". Every node
+	// sharing a backplane runs the hub under the same prefix.
 	ChannelPrefix string
+	// RemoteCommandTimeout bounds the wait for another node to answer a
+	// group change or to accept a client result for one of its
+	// connections; a node the backplane reports gone fails the wait at
+	// once. Default 5 s.
+	RemoteCommandTimeout time.Duration
 
 	// Authenticator identifies the user of every request of a connection
 	// (negotiate, WebSocket upgrade, SSE, polls, POSTs). An error answers 401
@@ -103,6 +130,13 @@ type Config struct {
 	// host of the request's RemoteAddr (set it behind a trusted proxy).
 	ClientIP func(r *http.Request) string
 
+	// Filters wrap every hub method call and every OnConnected and
+	// OnDisconnected, the first outermost, like ASP.NET Core's hub filters.
+	// The built-in checks of calls run as filters outside these: first the
+	// rate limit (CallsPerSecond), then the Authorizer, so Filters see only
+	// the calls that passed them. Default none.
+	Filters []Filter
+
 	// OnConnected runs after a client's handshake. An error closes the
 	// connection with "Connection closed with an error.".
 	OnConnected func(c *Context) error
@@ -110,8 +144,95 @@ type Config struct {
 	// for a clean close), before its groups are left.
 	OnDisconnected func(c *Context, err error)
 
-	// Logger receives the hub's logs. Default slog.Default().
+	// Logger receives the hub's logs. Default slog.Default(). Every failure
+	// a client meets is logged here with the reason, the method, the
+	// connection and the user, and the Config setting to change where
+	// one applies: a method's error (level Error; an *Error, which the
+	// client sees, at Info) and panic (Error, with the stack); arguments
+	// that do not bind, unknown methods, refused tokens and origins (Warn);
+	// denied and rate-limited calls (Info). A client cannot flood it: these
+	// lines are limited to 10 per second with bursts of 50, and the next
+	// line written reports how many were suppressed.
 	Logger *slog.Logger
+}
+
+// validate reports every field of c that New cannot accept, before
+// defaults are applied.
+func (c Config) validate() error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"KeepAliveInterval", c.KeepAliveInterval},
+		{"ClientTimeoutInterval", c.ClientTimeoutInterval},
+		{"HandshakeTimeout", c.HandshakeTimeout},
+		{"AuthorizationRecheckInterval", c.AuthorizationRecheckInterval},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("Config.%s is negative (%v); zero means the default", d.name, d.v))
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{
+		{"MaxMessageSize", c.MaxMessageSize},
+		{"MaxParallelInvocations", c.MaxParallelInvocations},
+		{"StreamBufferCapacity", c.StreamBufferCapacity},
+		{"StatefulReconnectBufferSize", c.StatefulReconnectBufferSize},
+		{"CallBurst", c.CallBurst},
+		{"MaxConnectionsPerUser", c.MaxConnectionsPerUser},
+		{"MaxConnectionsPerIP", c.MaxConnectionsPerIP},
+	} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("Config.%s is negative (%d); zero means the default", n.name, n.v))
+		}
+	}
+	if c.CallsPerSecond < 0 || math.IsNaN(c.CallsPerSecond) || math.IsInf(c.CallsPerSecond, 0) {
+		errs = append(errs, fmt.Errorf("Config.CallsPerSecond is %v; want a finite number >= 0 (0: unlimited)", c.CallsPerSecond))
+	}
+	keepAlive, timeout := c.KeepAliveInterval, c.ClientTimeoutInterval
+	if timeout <= 0 {
+		timeout = DefaultClientTimeoutInterval
+	}
+	if keepAlive > 0 && keepAlive >= timeout {
+		errs = append(errs, fmt.Errorf("Config.KeepAliveInterval (%v) must be shorter than Config.ClientTimeoutInterval (%v): "+
+			"the official clients time out after 30 s without a message; use at most half", keepAlive, timeout))
+	}
+	for _, o := range c.Connection.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("Config.Connection.AllowedOrigins %q: %w", o, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("hub: invalid config: %w", err)
+	}
+	return nil
+}
+
+// checkOrigin accepts what a browser sends as Origin (scheme://host[:port]),
+// or a pattern of it, or "*".
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	scheme, rest, ok := strings.Cut(o, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "*?[") {
+		return fmt.Errorf("an origin starts with its scheme, e.g. \"https://%s\"", strings.TrimSuffix(o, "/"))
+	}
+	if rest == "" {
+		return errors.New("the host is missing")
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		return fmt.Errorf("an origin has no path, query or trailing slash: use \"%s://%s\"", scheme, rest[:i])
+	}
+	if !strings.ContainsAny(rest, "*?[") {
+		if _, err := url.Parse(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Defaults of Config, mirroring ASP.NET Core SignalR.
@@ -121,6 +242,7 @@ const (
 	DefaultHandshakeTimeout      = 15 * time.Second
 	DefaultStreamBufferCapacity  = 10
 	DefaultChannelPrefix         = "listhub:"
+	DefaultRemoteCommandTimeout  = 5 * time.Second
 
 	DefaultStatefulReconnectBufferSize  = 100_000
 	DefaultAuthorizationRecheckInterval = 30 * time.Second
@@ -153,6 +275,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallsPerSecond > 0 && c.CallBurst <= 0 {
 		c.CallBurst = max(1, int(math.Ceil(c.CallsPerSecond)))
+	}
+	if c.RemoteCommandTimeout <= 0 {
+		c.RemoteCommandTimeout = DefaultRemoteCommandTimeout
 	}
 	if c.ChannelPrefix == "" {
 		c.ChannelPrefix = DefaultChannelPrefix

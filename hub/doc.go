@@ -31,6 +31,16 @@
 // upload streams run on their own goroutine; a client's CancelInvocation
 // cancels the method's context.
 //
+// # Field names
+//
+// Arguments and results that are structs follow one naming rule in both
+// protocols, so a JavaScript client sees the same keys over JSON and
+// MessagePack: a json tag names a field (with omitempty and "-" honoured),
+// a msgpack tag overrides it for MessagePack only, and an untagged field is
+// keyed by its Go name. Reading JSON also matches keys case-insensitively,
+// MessagePack only exactly: tag the fields clients send. See
+// protocol.MessagePack for the details.
+//
 // # Delivery
 //
 // Everything sent to more than one connection goes through a

@@ -55,7 +55,9 @@ func TestDetailedErrors(t *testing.T) {
 	c := dial(t, url, protocol.JSON{})
 	assert.Equal(t, "An unexpected error occurred invoking 'Throw' on the server. InvalidOperationException: An error occurred.", c.invoke("1", "Throw", "An error occurred.").Error)
 	assert.Equal(t, "Failed to invoke 'Echo' due to an error on the server. InvalidDataException: Invocation provides 2 argument(s) but target expects 1.", c.invoke("2", "Echo", "a", "b").Error)
-	assert.Equal(t, "Failed to invoke 'Echo' due to an error on the server. InvalidDataException: Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.", c.invoke("3", "Echo", 1).Error)
+	// ASP.NET Core's text, then which argument failed to bind to which Go type.
+	assert.Equal(t, "Failed to invoke 'Echo' due to an error on the server. InvalidDataException: Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked. "+
+		"Argument 0 does not bind to Go type string: protocol: bind: json: cannot unmarshal number into Go value of type string", c.invoke("3", "Echo", 1).Error)
 	assert.Equal(t, "The client attempted to invoke the streaming 'Stream' method with a non-streaming invocation.", c.invoke("4", "stream").Error)
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,6 +131,7 @@ func (h *hubConn) Receive(data []byte) error {
 	}
 	h.scratch = msgs[:0]
 	if err != nil {
+		h.logParseError(err)
 		h.closeWithMessage(errorMessage("Connection closed with an error.", WithTypeName("InvalidDataException", err), h.srv.cfg.EnableDetailedErrors), true, err)
 		return nil
 	}
@@ -188,8 +191,9 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 		h.closeWithMessage("", true, nil)
 		return n, nil
 	}
-	if cfg.OnConnected != nil {
-		if err := safeHook(func() error { return cfg.OnConnected(h.hctx) }); err != nil {
+	if connected := h.srv.chains.connected; connected != nil {
+		if err := safeHook(func() error { return connected(h.hctx) }); err != nil {
+			h.logHookError("OnConnected", err)
 			h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), false, err)
 			return 0, err
 		}
@@ -201,6 +205,7 @@ func (h *hubConn) handshake(buf []byte) (int, error) {
 // connection without a Close message, as the official server does.
 func (h *hubConn) failHandshake(text string) error {
 	err := errors.New(text)
+	h.logFailure(slog.LevelWarn, "hub: handshake failed", "", "reason", text, "transport", h.conn.Transport().String())
 	h.closing.Store(true)
 	_ = h.conn.Write(protocol.AppendHandshakeResponse(nil, text), false)
 	h.conn.Close(err)
@@ -288,7 +293,7 @@ func (h *hubConn) deliver(env *messageEnvelope) {
 		return
 	}
 	if err := h.write(nil, frame, true); err != nil && errors.Is(err, connection.ErrQueueFull) {
-		h.srv.cfg.Logger.Info("hub: closing a slow connection", "connection", h.id)
+		h.logFailure(slog.LevelInfo, "hub: closing a slow connection: its send queue is full (hub.Config.Connection.MaxQueueBytes)", "")
 	}
 }
 
@@ -317,12 +322,14 @@ func (h *hubConn) Tick(now time.Time) {
 	cfg := &h.srv.cfg
 	if !h.handshaken.Load() {
 		if now.Sub(h.created) >= cfg.HandshakeTimeout {
+			h.logFailure(slog.LevelInfo, "hub: no handshake within hub.Config.HandshakeTimeout", "", "timeout", cfg.HandshakeTimeout)
 			_ = h.failHandshake("Handshake was canceled.")
 		}
 		return
 	}
 	h.recheck(now)
 	if h.timeoutArm.Load() && !h.busy.Load() && now.Sub(time.Unix(0, h.lastRecv.Load())) >= cfg.ClientTimeoutInterval {
+		h.logFailure(slog.LevelInfo, "hub: closing a connection silent for longer than hub.Config.ClientTimeoutInterval", "", "timeout", cfg.ClientTimeoutInterval)
 		err := WithTypeName("OperationCanceledException", errors.New("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."))
 		h.closeWithMessage(errorMessage("Connection closed with an error.", err, cfg.EnableDetailedErrors), true, err)
 		return
@@ -365,10 +372,12 @@ func (h *hubConn) Closed(err error) {
 	if !h.handshaken.Load() {
 		return
 	}
-	if h.srv.cfg.OnDisconnected != nil {
+	if disconnected := h.srv.chains.disconnected; disconnected != nil {
 		// The connection is gone, but the hook may still send to others.
 		hctx := &Context{Context: context.WithoutCancel(h.ctx), conn: h}
-		_ = safeHook(func() error { h.srv.cfg.OnDisconnected(hctx, err); return nil })
+		if perr := safeHook(func() error { disconnected(hctx, err); return nil }); perr != nil {
+			h.logHookError("OnDisconnected", perr)
+		}
 	}
 	h.srv.local.remove(h)
 }
@@ -427,7 +436,7 @@ var _ connection.Resumer = (*hubConn)(nil)
 func safeHook(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("hub: panic: %v", p)
+			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
 	return f()

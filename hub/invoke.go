@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"runtime/debug"
 	"slices"
 
-	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -15,6 +16,7 @@ import (
 // streams and cancellation are registered, ready to run.
 type call struct {
 	m      *method
+	raw    []any  // the wire arguments, kept for Filters only
 	id     string // "" for a non-blocking invocation
 	ctx    *Context
 	cancel context.CancelFunc
@@ -30,36 +32,36 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	detailed := h.srv.cfg.EnableDetailedErrors
 	m := h.srv.lookup(target)
 	if m == nil {
+		h.logFailure(slog.LevelWarn, "hub: call of a method that is not registered", target)
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", target), &Error{Message: "Method does not exist."}, detailed))
-		return
-	}
-	if h.limiter != nil && !h.limiter.Allow() {
-		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), errRateLimited, detailed))
-		return
-	}
-	if err := h.srv.authorize(h.ctx, h.identity, auth.Action{Kind: auth.Invoke, Method: m.name, Args: args}); err != nil {
-		h.fail(id, errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", m.name), ErrAccessDenied, detailed))
 		return
 	}
 	switch {
 	case streaming && !m.streaming():
+		h.logFailure(slog.LevelWarn, "hub: stream invocation of a method that does not stream (the client must use invoke or send)", m.name)
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", m.name))
 		return
 	case !streaming && m.streaming():
+		h.logFailure(slog.LevelWarn, "hub: invocation of a streaming method (the client must use stream)", m.name)
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", m.name))
 		return
 	}
 	if len(args) != m.nArgs && (m.variadic == nil || len(args) < m.nArgs) {
+		h.logFailure(slog.LevelWarn, "hub: call with the wrong number of arguments", m.name, "got", len(args), "want", m.nArgs)
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
 			invalidData("Invocation provides %d argument(s) but target expects %d.", len(args), m.nArgs), detailed))
 		return
 	}
 	if len(streamIDs) != m.nUploads {
+		h.logFailure(slog.LevelWarn, "hub: call with the wrong number of upload streams", m.name, "got", len(streamIDs), "want", m.nUploads)
 		h.fail(id, errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", m.name),
 			&Error{Message: fmt.Sprintf("Client sent %d stream(s), Hub method expects %d.", len(streamIDs), m.nUploads)}, detailed))
 		return
 	}
 	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1+len(args)-m.nArgs)}
+	if h.srv.chains.invoke != nil {
+		c.raw = args
+	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	c.ctx, c.cancel = &Context{Context: ctx, conn: h}, cancel
 	switch m.ctxParam {
@@ -80,8 +82,10 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		argi++
 		if err := h.codec.Bind(raw, v.Interface()); err != nil {
 			cancel()
+			h.logFailure(slog.LevelWarn, "hub: argument does not bind to the parameter's type", m.name,
+				"argument", argi-1, "type", p.typ.String(), "err", err)
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
-				invalidData("Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked."), detailed))
+				bindError(argi-1, p.typ, err), detailed))
 			return
 		}
 		c.in = append(c.in, v.Elem())
@@ -100,6 +104,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	}
 	if err := h.register(c, streamIDs, streaming); err != nil {
 		cancel()
+		h.logFailure(slog.LevelWarn, "hub: call refused", m.name, "reason", err)
 		if errors.Is(err, errTooManyStreams) {
 			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name), err, detailed))
 		} else {
@@ -203,16 +208,21 @@ func (h *hubConn) drain() {
 	}
 }
 
-// run calls the method and sends its Completion, or its stream items and
-// the final Completion.
+// run calls the method, through the Filters, and sends its Completion, or
+// its stream items and the final Completion.
 func (h *hubConn) run(c *call) {
 	defer h.afterCompletion(c)
 	defer h.finish(c)
-	out, err := c.m.call(c.in)
+	out, err := h.callFiltered(c)
 	failed := func(err error) string {
-		return errorMessage(fmt.Sprintf("An unexpected error occurred invoking '%s' on the server.", c.m.name), err, h.srv.cfg.EnableDetailedErrors)
+		prefix := "An unexpected error occurred invoking '%s' on the server."
+		if err == errRateLimited {
+			prefix = "Failed to invoke '%s' due to an error on the server."
+		}
+		return errorMessage(fmt.Sprintf(prefix, c.m.name), err, h.srv.cfg.EnableDetailedErrors)
 	}
 	if err != nil {
+		h.logMethodError(c.m.name, err)
 		_ = h.complete(c, &protocol.Completion{Error: failed(err)})
 		return
 	}
@@ -227,6 +237,7 @@ func (h *hubConn) run(c *call) {
 	// The official server answers every successful call with a result,
 	// null for void methods.
 	if err := h.complete(c, &protocol.Completion{HasResult: true, Result: result}); errors.Is(err, errEncoding) {
+		h.logFailure(slog.LevelError, "hub: the method's result cannot be encoded", c.m.name, "err", err)
 		h.fail(c.id, failed(err))
 	}
 }
@@ -307,7 +318,7 @@ func (h *hubConn) fail(id, text string) {
 func (m *method) call(in []reflect.Value) (out reflect.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
 	res := m.fn.Call(in)

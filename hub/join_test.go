@@ -6,14 +6,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/protocol"
 )
 
 // A variadic last parameter takes optional trailing arguments, as in
 // JoinList(listId) or JoinList(listId, afterSeq).
 func TestVariadicTrailingArguments(t *testing.T) {
+	// With an Authorizer the call goes through the filter chain.
+	for name, cfg := range map[string]Config{"direct": {}, "filtered": {Authorizer: auth.AllowAll}} {
+		t.Run(name, func(t *testing.T) { testVariadic(t, cfg) })
+	}
+}
+
+func testVariadic(t *testing.T, cfg Config) {
 	forEachCodec(t, func(t *testing.T, codec protocol.Codec) {
-		_, url := testServer(t, Config{}, func(s *Server) {
+		_, url := testServer(t, cfg, func(s *Server) {
 			require.NoError(t, s.Register("Join", func(c *Context, list string, after ...int64) []int64 {
 				return append([]int64{int64(len(list))}, after...)
 			}))

@@ -111,6 +111,9 @@ func newMethod(name string, fn any) (*method, error) {
 		if kind, _ := uploadOf(elem); kind != notUpload || elem == hubContextType || elem == stdContextType {
 			return nil, fmt.Errorf("hub: method %q: a variadic parameter cannot be an upload stream or a context", name)
 		}
+		if err := carriable(elem, fromClient); err != nil {
+			return nil, fmt.Errorf("hub: method %q: variadic parameter (%s): %w", name, t.In(last), err)
+		}
 		m.variadic = elem
 	}
 	for i := first; i < last; i++ {
@@ -124,6 +127,13 @@ func newMethod(name string, fn any) (*method, error) {
 			m.nUploads++
 		} else {
 			m.nArgs++
+		}
+		what, typ := "parameter", pt
+		if p.upload != notUpload {
+			what, typ = "upload stream item", p.elem
+		}
+		if err := carriable(typ, fromClient); err != nil {
+			return nil, fmt.Errorf("hub: method %q: %s %d (%s): %w", name, what, i+1, pt, err)
 		}
 		m.params = append(m.params, p)
 	}
@@ -143,6 +153,15 @@ func newMethod(name string, fn any) (*method, error) {
 		m.setResult(t.Out(0))
 	default:
 		return nil, fmt.Errorf("hub: method %q: at most two results (value, error)", name)
+	}
+	if m.result != resultNone {
+		what := "result"
+		if m.streaming() {
+			what = "stream item"
+		}
+		if err := carriable(m.resultT, toClient); err != nil {
+			return nil, fmt.Errorf("hub: method %q: %s (%s): %w", name, what, t.Out(0), err)
+		}
 	}
 	return m, nil
 }
@@ -222,24 +241,71 @@ func (t methodTable) lookup(name string) *method {
 }
 
 // methodsOf returns the exported methods of receiver as hub methods, each
-// under its Go name.
+// under its Go name, leaving out those of well-known interfaces (see
+// Server.RegisterMethods).
 func methodsOf(receiver any) ([]*method, error) {
 	v := reflect.ValueOf(receiver)
+	if !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		return nil, fmt.Errorf("hub: RegisterMethods: the receiver is nil (%T)", receiver)
+	}
 	t := v.Type()
 	var out []*method
 	for i := 0; i < t.NumMethod(); i++ {
 		mt := t.Method(i)
-		if !mt.IsExported() {
+		if !mt.IsExported() || notHubMethod(mt) {
 			continue
 		}
 		m, err := newMethod(mt.Name, v.Method(i).Interface())
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (RegisterMethods exposes every exported method of %T: "+
+				"unexport a helper, or move it to another type)", err, receiver)
 		}
 		out = append(out, m)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("hub: %T has no exported methods", receiver)
+		return nil, fmt.Errorf("hub: RegisterMethods: %T has no exported methods", receiver)
 	}
 	return out, nil
+}
+
+// wellKnown lists the methods of standard interfaces that a hub type may
+// implement for its own sake (printing, encoding, closing); RegisterMethods
+// does not expose them.
+var wellKnown = map[string]reflect.Type{
+	"String":          reflect.TypeFor[func() string](),
+	"GoString":        reflect.TypeFor[func() string](),
+	"Error":           reflect.TypeFor[func() string](),
+	"Format":          reflect.TypeFor[func(fmt.State, rune)](),
+	"MarshalJSON":     reflect.TypeFor[func() ([]byte, error)](),
+	"UnmarshalJSON":   reflect.TypeFor[func([]byte) error](),
+	"MarshalText":     reflect.TypeFor[func() ([]byte, error)](),
+	"UnmarshalText":   reflect.TypeFor[func([]byte) error](),
+	"MarshalBinary":   reflect.TypeFor[func() ([]byte, error)](),
+	"UnmarshalBinary": reflect.TypeFor[func([]byte) error](),
+	"Close":           reflect.TypeFor[func() error](),
+}
+
+// notHubMethod reports whether mt, a method of a receiver's method set
+// (its Type has the receiver as first parameter), is a well-known
+// interface method.
+func notHubMethod(mt reflect.Method) bool {
+	want, ok := wellKnown[mt.Name]
+	if !ok {
+		return false
+	}
+	ft := mt.Type
+	if ft.NumIn() != want.NumIn()+1 || ft.NumOut() != want.NumOut() {
+		return false
+	}
+	for i := 0; i < want.NumIn(); i++ {
+		if ft.In(i+1) != want.In(i) {
+			return false
+		}
+	}
+	for i := 0; i < want.NumOut(); i++ {
+		if ft.Out(i) != want.Out(i) {
+			return false
+		}
+	}
+	return true
 }

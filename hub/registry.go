@@ -2,18 +2,24 @@ package hub
 
 import (
 	"context"
-	"strings"
+	"fmt"
 	"sync"
 
 	"github.com/listhub/listhub/auth"
 )
 
-// registry is this node's view of its own connections: by id, by user and by
-// group. It owns the backplane subscriptions: a node subscribes to a user's
-// or group's channel only while it has a local member, and to each local
-// connection's channel while it is connected.
+// registry is this node's local membership: its own connections, by id, by
+// user and by group. It owns the backplane interest that membership causes:
+// a node subscribes a user's or group's channel while it has a local member,
+// and each local connection's channel while it is connected.
+//
+// Locks: a change takes the affected channel's lock (channelLocks) first,
+// then mu for the few map operations, never holding mu across backplane I/O.
+// Deliveries take only mu, for reading.
 type registry struct {
 	srv *Server
+
+	locks channelLocks
 
 	mu     sync.RWMutex
 	conns  map[string]*hubConn
@@ -21,10 +27,7 @@ type registry struct {
 	groups map[string]map[*hubConn]struct{}
 
 	limits limits
-
-	// subMu serializes membership changes together with the backplane
-	// subscriptions they cause, so reference counts and subscriptions agree.
-	subMu sync.Mutex
+	events memberWatchers
 }
 
 func newRegistry(s *Server) *registry {
@@ -44,104 +47,138 @@ func (s *Server) channelGroup(name string) string { return s.cfg.ChannelPrefix +
 
 // add registers h. started runs under the registry's lock, so nothing sent
 // to h through the registry can be queued before what started queues (the
-// handshake response).
+// handshake response). If a subscription fails, nothing is left behind.
 func (r *registry) add(ctx context.Context, h *hubConn, started func() error) error {
-	r.subMu.Lock()
-	defer r.subMu.Unlock()
-	bp := r.srv.bp
 	// Subscribe before the client can learn it is connected, so nothing sent
 	// to its connection or user right after the handshake is lost.
-	channels := []string{r.srv.channelConn(h.id)}
-	r.mu.RLock()
-	firstOfUser := h.userID != "" && len(r.users[h.userID]) == 0
-	r.mu.RUnlock()
-	if firstOfUser {
-		channels = append(channels, r.srv.channelUser(h.userID))
+	connCh := r.srv.channelConn(h.id)
+	if err := r.subscribe(ctx, connCh); err != nil {
+		return err
 	}
-	undo := func(subscribed []string) {
-		for _, ch := range subscribed {
-			_ = bp.Unsubscribe(context.Background(), ch)
-		}
-	}
-	for i, ch := range channels {
-		if err := bp.Subscribe(ctx, ch, r.receive); err != nil {
-			undo(channels[:i])
-			return err
+	firstOfUser := false
+	if h.userID != "" {
+		userCh := r.srv.channelUser(h.userID)
+		cl := r.locks.lock(userCh)
+		defer r.locks.unlock(userCh, cl)
+		r.mu.RLock()
+		firstOfUser = len(r.users[h.userID]) == 0
+		r.mu.RUnlock()
+		if firstOfUser {
+			if err := r.subscribe(ctx, userCh); err != nil {
+				r.unsubscribe(ctx, connCh)
+				return err
+			}
 		}
 	}
 	r.mu.Lock()
 	if err := started(); err != nil {
-		r.mu.Unlock() // a delivery may hold a channel's lock and want r.mu
-		undo(channels)
+		r.mu.Unlock()
+		if firstOfUser {
+			r.unsubscribe(ctx, r.srv.channelUser(h.userID))
+		}
+		r.unsubscribe(ctx, connCh)
 		return err
 	}
 	r.conns[h.id] = h
 	addMember(r.users, h.userID, h)
 	r.mu.Unlock()
+	r.events.emit(MemberEvent{Kind: MemberConnected, ConnectionID: h.id, UserID: h.userID})
 	return nil
 }
 
 // remove drops h and every group membership it had.
 func (r *registry) remove(h *hubConn) {
 	ctx := context.Background()
-	r.subMu.Lock()
-	defer r.subMu.Unlock()
 	r.mu.Lock()
 	if r.conns[h.id] != h {
 		r.mu.Unlock()
 		return
 	}
+	// From here on a join of h finds it gone, so the groups read below are
+	// all it will ever have.
 	delete(r.conns, h.id)
-	lastUser := removeMember(r.users, h.userID, h)
-	var emptied []string
-	for name := range h.groupNames() {
-		if removeMember(r.groups, name, h) {
-			emptied = append(emptied, name)
-		}
-	}
 	r.mu.Unlock()
-	bp := r.srv.bp
-	_ = bp.Unsubscribe(ctx, r.srv.channelConn(h.id))
-	if lastUser && h.userID != "" {
-		_ = bp.Unsubscribe(ctx, r.srv.channelUser(h.userID))
+	for name := range h.groupNames() {
+		_ = r.leave(ctx, h, name)
 	}
-	for _, name := range emptied {
-		_ = bp.Unsubscribe(ctx, r.srv.channelGroup(name))
+	if h.userID == "" {
+		r.mu.Lock()
+		removeMember(r.users, "", h)
+		r.mu.Unlock()
+	} else {
+		userCh := r.srv.channelUser(h.userID)
+		cl := r.locks.lock(userCh)
+		r.mu.Lock()
+		last := removeMember(r.users, h.userID, h)
+		r.mu.Unlock()
+		if last {
+			r.unsubscribe(ctx, userCh)
+		}
+		r.locks.unlock(userCh, cl)
 	}
+	r.unsubscribe(ctx, r.srv.channelConn(h.id))
+	r.events.emit(MemberEvent{Kind: MemberDisconnected, ConnectionID: h.id, UserID: h.userID})
 }
 
+// join puts h into group once the Authorizer allows it. The first local
+// member subscribes the group's channel; when that fails, h is not a
+// member and the error is returned.
 func (r *registry) join(ctx context.Context, h *hubConn, group string) error {
 	if err := r.srv.authorize(ctx, h.identity, auth.Action{Kind: auth.JoinGroup, Group: group}); err != nil {
 		return ErrAccessDenied
 	}
-	r.subMu.Lock()
-	defer r.subMu.Unlock()
-	r.mu.Lock()
-	if r.conns[h.id] != h || !h.addGroup(group) {
-		r.mu.Unlock()
+	ch := r.srv.channelGroup(group)
+	cl := r.locks.lock(ch)
+	defer r.locks.unlock(ch, cl)
+	r.mu.RLock()
+	registered := r.conns[h.id] == h
+	_, member := r.groups[group][h]
+	first := len(r.groups[group]) == 0
+	r.mu.RUnlock()
+	switch {
+	case !registered:
+		return fmt.Errorf("hub: joining %q: %w", group, ErrConnectionNotFound)
+	case member:
 		return nil
 	}
-	first := addMember(r.groups, group, h)
-	r.mu.Unlock()
 	if first {
-		return r.srv.bp.Subscribe(ctx, r.srv.channelGroup(group), r.receive)
+		if err := r.subscribe(ctx, ch); err != nil {
+			return fmt.Errorf("hub: joining %q: %w", group, err)
+		}
 	}
+	r.mu.Lock()
+	if r.conns[h.id] != h { // disconnected during the subscribe
+		r.mu.Unlock()
+		if first {
+			r.unsubscribe(ctx, ch)
+		}
+		return fmt.Errorf("hub: joining %q: %w", group, ErrConnectionNotFound)
+	}
+	h.addGroup(group)
+	addMember(r.groups, group, h)
+	r.mu.Unlock()
+	r.events.emit(MemberEvent{Kind: MemberJoined, ConnectionID: h.id, UserID: h.userID, Group: group})
 	return nil
 }
 
+// leave takes h out of group; the last local member unsubscribes the
+// group's channel.
 func (r *registry) leave(ctx context.Context, h *hubConn, group string) error {
-	r.subMu.Lock()
-	defer r.subMu.Unlock()
+	ch := r.srv.channelGroup(group)
+	cl := r.locks.lock(ch)
+	defer r.locks.unlock(ch, cl)
 	r.mu.Lock()
-	if !h.removeGroup(group) {
+	if _, member := r.groups[group][h]; !member {
 		r.mu.Unlock()
 		return nil
 	}
+	h.removeGroup(group)
 	last := removeMember(r.groups, group, h)
 	r.mu.Unlock()
 	if last {
-		return r.srv.bp.Unsubscribe(ctx, r.srv.channelGroup(group))
+		r.unsubscribe(ctx, ch)
 	}
+	r.events.emit(MemberEvent{Kind: MemberLeft, ConnectionID: h.id, UserID: h.userID, Group: group})
 	return nil
 }
 
@@ -149,6 +186,15 @@ func (r *registry) get(id string) *hubConn {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.conns[id]
+}
+
+// isMember reports whether connection id of this node is in group.
+func (r *registry) isMember(id, group string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h := r.conns[id]
+	_, ok := r.groups[group][h]
+	return h != nil && ok
 }
 
 func (r *registry) userConns(userID string) []*hubConn {
@@ -169,78 +215,6 @@ func (r *registry) all() []*hubConn {
 		out = append(out, h)
 	}
 	return out
-}
-
-// receive is the backplane Receiver of every channel this node subscribes
-// to. It hands each local recipient the already encoded bytes of its
-// protocol; Conn.Write never blocks, so a slow client cannot hold it up.
-func (r *registry) receive(channel string, payload []byte) {
-	name, ok := strings.CutPrefix(channel, r.srv.cfg.ChannelPrefix)
-	if !ok || len(payload) == 0 {
-		return
-	}
-	if payload[0] != envMessage {
-		r.receiveGroupCommand(payload)
-		return
-	}
-	env, err := parseMessageEnvelope(payload)
-	if err != nil {
-		r.srv.cfg.Logger.Warn("hub: dropping a malformed backplane message", "channel", channel)
-		return
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	switch {
-	case name == "all":
-		for _, h := range r.conns {
-			h.deliver(&env)
-		}
-	case strings.HasPrefix(name, "c:"):
-		if h := r.conns[name[2:]]; h != nil {
-			h.deliver(&env)
-		}
-	case strings.HasPrefix(name, "u:"):
-		for h := range r.users[name[2:]] {
-			h.deliver(&env)
-		}
-	case strings.HasPrefix(name, "g:"):
-		for h := range r.groups[name[2:]] {
-			h.deliver(&env)
-		}
-	}
-}
-
-// receiveGroupCommand applies a group change another node asked for on a
-// local connection's channel. It runs on its own goroutine because a
-// Receiver must not call back into the backplane.
-func (r *registry) receiveGroupCommand(payload []byte) {
-	kind, id, group, err := parseGroupEnvelope(payload)
-	if err != nil {
-		return
-	}
-	var targets []*hubConn
-	r.mu.RLock()
-	if kind == envUserLeave {
-		for h := range r.users[id] {
-			targets = append(targets, h)
-		}
-	} else if h := r.conns[id]; h != nil {
-		targets = append(targets, h)
-	}
-	r.mu.RUnlock()
-	if len(targets) == 0 {
-		return
-	}
-	go func() {
-		ctx := context.Background()
-		for _, h := range targets {
-			if kind == envGroupAdd {
-				_ = r.join(ctx, h, group)
-			} else {
-				_ = r.leave(ctx, h, group)
-			}
-		}
-	}()
 }
 
 func addMember(m map[string]map[*hubConn]struct{}, key string, h *hubConn) (first bool) {

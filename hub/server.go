@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/listhub/listhub/auth"
 	"github.com/listhub/listhub/backplane"
@@ -30,22 +32,45 @@ type Server struct {
 	codecs  []protocol.Codec
 	pings   [][]byte // the encoded Ping of each codec, by codec index
 
-	bp      backplane.Backplane
-	ownsBP  bool
-	local   *registry
-	clients *Clients
-	groups  *Groups
+	bp     backplane.Backplane
+	ownsBP bool
+	// solo is set when the Server owns a private backplane that no other
+	// node can share: it then subscribes and publishes nothing.
+	solo      bool
+	nodeID    backplane.NodeID
+	nodeName  string // nodeID as a string, the origin of every payload
+	nodeTag   string // short hash of nodeID, in the ids of remote client results
+	inboxName string // the inbox channel without the prefix
+	peers     *peers
+	local     *registry
+	clients   *Clients
+	groups    *Groups
+
+	chains chains      // Filters, composed by New
+	flog   *failureLog // rate-limited failure logs
 
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
 }
 
-// New returns a Server for cfg. It subscribes to the backplane's hub-wide
+// New returns a Server for cfg, or an error naming every field of cfg it
+// cannot accept (see Config). It subscribes to the backplane's hub-wide
 // channel and starts the connection layer's heartbeat; Close or Shutdown
 // releases them.
 func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg}
+	if cfg.Connection.Logger == nil {
+		cfg.Connection.Logger = cfg.Logger
+	}
+	if cfg.ClientTimeoutInterval <= officialClientKeepAlive {
+		cfg.Logger.Warn("hub: Config.ClientTimeoutInterval is not longer than the official clients' default keep-alive (15 s): "+
+			"idle clients will be closed unless they ping more often (withKeepAliveInterval)", "clientTimeout", cfg.ClientTimeoutInterval)
+	}
+	s := &Server{cfg: cfg, flog: newFailureLog(cfg.Logger)}
+	s.buildChains()
 	s.codecs = []protocol.Codec{
 		protocol.JSON{MaxMessageSize: cfg.MaxMessageSize},
 		protocol.MessagePack{MaxMessageSize: cfg.MaxMessageSize},
@@ -62,19 +87,33 @@ func New(cfg Config) (*Server, error) {
 
 	s.bp = cfg.Backplane
 	if s.bp == nil {
-		s.bp, s.ownsBP = backplane.NewMemory(), true
+		s.bp, s.ownsBP, s.solo = backplane.NewMemory(), true, true
 	}
+	s.nodeID = s.bp.NodeID()
+	if !backplane.ValidNodeID(s.nodeID) {
+		s.closeBackplane()
+		return nil, fmt.Errorf("hub: the backplane's node id %q is not valid", s.nodeID)
+	}
+	s.nodeName = string(s.nodeID)
+	s.nodeTag = strconv.FormatUint(uint64(fnv32(s.nodeName)), 36)
+	s.inboxName = "node:" + s.nodeName
 	s.local = newRegistry(s)
+	s.peers = newPeers(s)
 	s.clients = &Clients{srv: s}
 	s.groups = &Groups{srv: s}
-	if err := s.bp.Subscribe(context.Background(), s.channelAll(), s.local.receive); err != nil {
-		s.closeBackplane()
+	if !s.solo {
+		if err := s.bp.Subscribe(context.Background(), s.channelAll(), s.local.receive); err != nil {
+			s.closeBackplane()
+			return nil, fmt.Errorf("hub: subscribing to the backplane: %w", err)
+		}
+	}
+	if err := s.peers.start(); err != nil {
+		s.release()
 		return nil, fmt.Errorf("hub: subscribing to the backplane: %w", err)
 	}
 	conns, err := connection.NewServer((*app)(s), cfg.Connection)
 	if err != nil {
-		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
-		s.closeBackplane()
+		s.release()
 		return nil, err
 	}
 	s.conns = conns
@@ -94,7 +133,13 @@ func New(cfg Config) (*Server, error) {
 // upload stream from the client (iter.Seq2 also reports the client's stream
 // error); and a result of type <-chan T, iter.Seq[T] or iter.Seq2[T, error]
 // makes the method a server-to-client stream. Returning an *Error sends its
-// text to the client. The signature is inspected once, here.
+// text to the client. The signature is inspected once, here: a parameter,
+// result or stream item type that the hub protocols cannot carry (a
+// channel or function that is not a stream, *http.Request, hub.Context by
+// value, a complex number, a map with non-string keys, a struct with no
+// exported fields, looking through pointers, slices, maps and fields) is
+// an error naming the method and the parameter. Types with their own
+// encoding (json.Marshaler, encoding.TextMarshaler, ...) are trusted.
 func (s *Server) Register(name string, fn any) error {
 	m, err := newMethod(name, fn)
 	if err != nil {
@@ -104,7 +149,15 @@ func (s *Server) Register(name string, fn any) error {
 }
 
 // RegisterMethods registers every exported method of receiver under its Go
-// name, as Register does for each.
+// name, as Register does for each: the methods of its method set, so a
+// value receiver exposes only value methods and a pointer exposes both.
+// Methods of well-known interfaces are left out: String, GoString, Error,
+// Format, MarshalJSON, UnmarshalJSON, MarshalText, UnmarshalText,
+// MarshalBinary, UnmarshalBinary and Close, with their standard
+// signatures. Every other exported method becomes callable by clients, so
+// keep helpers unexported or on another type; one whose signature cannot be
+// a hub method makes RegisterMethods fail, naming it, and nothing is
+// registered. A nil receiver is an error.
 func (s *Server) RegisterMethods(receiver any) error {
 	ms, err := methodsOf(receiver)
 	if err != nil {
@@ -177,9 +230,16 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) release() {
-	_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+	s.peers.close()
+	if !s.solo {
+		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
+	}
 	s.closeBackplane()
 }
+
+// NodeID returns the id of this node on the backplane (Config.Backplane's
+// NodeID).
+func (s *Server) NodeID() backplane.NodeID { return s.nodeID }
 
 func (s *Server) closeBackplane() {
 	if s.ownsBP {
@@ -198,10 +258,12 @@ func (a *app) Connect(c *connection.Conn) (connection.Session, error) {
 	req := c.Request()
 	id, _ := auth.IdentityFrom(req.Context())
 	if err := s.authorize(req.Context(), id, auth.Action{Kind: auth.Connect}); err != nil {
+		s.logRefusal(req, "hub: connection denied by the Authorizer", "connection", c.ID(), "user", userIDOf(id), "reason", err)
 		return nil, err
 	}
 	h := newHubConn(s, c, id, s.clientIP(req))
 	if !s.local.admitConn(h) {
+		s.logRefusal(req, "hub: connection over hub.Config.MaxConnectionsPerUser or MaxConnectionsPerIP refused", "connection", c.ID(), "user", userIDOf(id))
 		return nil, errTooManyConnections
 	}
 	return h, nil
@@ -215,5 +277,8 @@ func (s *Server) codecFor(name string) (int, protocol.Codec) {
 	}
 	return -1, nil
 }
+
+// officialClientKeepAlive is how often the official clients ping by default.
+const officialClientKeepAlive = 15 * time.Second
 
 var errTooManyConnections = errors.New("hub: too many connections")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 
@@ -147,6 +148,7 @@ func (u *upload) abandon() { u.doneOnce.Do(func() { close(u.done) }) }
 func (h *hubConn) stream(c *call, out reflect.Value) {
 	detailed := h.srv.cfg.EnableDetailedErrors
 	if !out.IsValid() || out.IsNil() {
+		h.logFailure(slog.LevelError, "hub: streaming method returned a nil stream", c.m.name)
 		_ = h.complete(c, &protocol.Completion{Error: fmt.Sprintf("The value returned by the streaming method '%s' is not a ChannelReader<> or IAsyncEnumerable<>.", c.m.name)})
 		return
 	}
@@ -188,6 +190,7 @@ func (h *hubConn) stream(c *call, out reflect.Value) {
 		}
 	}
 	if streamErr != nil {
+		h.logMethodError(c.m.name, streamErr)
 		_ = h.complete(c, &protocol.Completion{Error: errorMessage("An error occurred on the server while streaming results.", streamErr, detailed)})
 		return
 	}

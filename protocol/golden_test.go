@@ -41,9 +41,21 @@ type goldenMeta struct {
 	Note  *string `json:"note" msgpack:"note"`
 }
 
+// goldenTagged has only json tags, as most application types do: one naming
+// rule for both protocols (see MessagePack). golden.mjs spells it
+// {name, qty, Plain}: note is omitted when empty, Secret never sent.
+type goldenTagged struct {
+	Name   string `json:"name"`
+	Qty    int    `json:"qty"`
+	Note   string `json:"note,omitempty"`
+	Secret string `json:"-"`
+	Plain  int
+}
+
 var (
-	goldenUnicode = "Grüße, 世界 🛒 \"quoted\" \\ back\nslash\ttab \u0001 </script>"
-	goldenItemVal = goldenItem{
+	goldenTaggedVal = goldenTagged{Name: "Milk", Qty: 2, Plain: 7}
+	goldenUnicode   = "Grüße, 世界 🛒 \"quoted\" \\ back\nslash\ttab \u0001 </script>"
+	goldenItemVal   = goldenItem{
 		Name: "Milk 🥛", Qty: 2, Done: false, Price: 1.25,
 		Tags: []string{"dairy", "cold"},
 		Meta: goldenMeta{Aisle: 3},
@@ -111,6 +123,7 @@ func goldenCases() []goldenCase {
 		add("stream invocation", &StreamInvocation{InvocationID: "3", Target: "Counter", Arguments: []any{10, "x"}})
 		add("stream invocation/stream ids", &StreamInvocation{InvocationID: "4", Target: "Echoes", Arguments: []any{}, StreamIDs: []string{"5"}})
 		add("stream invocation/headers", &StreamInvocation{Headers: goldenHeaders, InvocationID: "6", Target: "Counter", Arguments: []any{1}})
+		add("invocation/json tags", &Invocation{InvocationID: "8", Target: "AddItem", Arguments: []any{goldenTaggedVal}})
 		add("stream item/string", &StreamItem{InvocationID: "1", Item: goldenUnicode})
 		add("stream item/null", &StreamItem{InvocationID: "1", Item: nil})
 		add("stream item/object", &StreamItem{InvocationID: "1", Item: goldenItemVal})
@@ -118,6 +131,10 @@ func goldenCases() []goldenCase {
 		add("completion/void", &Completion{InvocationID: "1"})
 		add("completion/result", &Completion{InvocationID: "1", HasResult: true, Result: 42})
 		add("completion/object result", &Completion{InvocationID: "1", HasResult: true, Result: goldenItemVal})
+		add("completion/json tags", &Completion{InvocationID: "1", HasResult: true, Result: goldenTaggedVal})
+		// Go -> JS only: a "-" field is not written even when set.
+		cases = append(cases, goldenCase{name: "completion/json tags skip", protocol: p, messages: []Message{
+			&Completion{InvocationID: "1", HasResult: true, Result: goldenTagged{Name: "Tea", Secret: "s3cret"}}}})
 		add("completion/null result", &Completion{InvocationID: "1", HasResult: true, Result: nil})
 		add("completion/false result", &Completion{InvocationID: "1", HasResult: true, Result: false})
 		add("completion/error", &Completion{InvocationID: "1", Error: "Something bad ü"})

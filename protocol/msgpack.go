@@ -10,10 +10,27 @@ import (
 //
 // Values are written like MessagePack-CSharp's contractless resolver writes
 // them: integers in their smallest encoding, time.Time as the timestamp
-// extension (type -1), []byte as bin, and structs as maps keyed by the Go
-// field names (PascalCase, as .NET writes CLR property names; a msgpack
-// struct tag overrides a name). Types without a fast path are encoded with
-// github.com/vmihailenco/msgpack/v5, and Bind decodes with it.
+// extension (type -1), []byte as bin, and structs as maps. Types without a
+// fast path are encoded with github.com/vmihailenco/msgpack/v5, and Bind
+// decodes with it.
+//
+// Struct fields follow one naming rule for both hub protocols, so that one
+// Go struct reaches a client with the same keys over JSON and MessagePack:
+//
+//   - a json tag names the field, exactly as encoding/json uses it:
+//     `json:"name"` is the key, `json:",omitempty"` leaves out an empty
+//     value, `json:"-"` leaves the field out in both directions;
+//   - a msgpack tag, when present, wins over the json tag (for a name only
+//     MessagePack should use);
+//   - an untagged exported field is keyed by its Go name ("Name"), as both
+//     encoding/json and .NET (PascalCase property names) write it;
+//   - unexported fields are never carried; embedded structs are inlined.
+//
+// One difference remains: reading JSON, encoding/json also matches a key
+// to a field case-insensitively ("name" fills an untagged Name), while
+// MessagePack matches keys exactly. Tag the fields of types that JavaScript
+// clients send (`json:"name"`) and both protocols agree. The json tag's
+// ",string" option is not applied by MessagePack.
 //
 // The zero value is ready to use. MessagePack is safe for concurrent use.
 type MessagePack struct {

@@ -12,8 +12,10 @@ import (
 )
 
 // Bind decodes raw, which must hold exactly one MessagePack object, into v
-// with the semantics of msgpack.Unmarshal from vmihailenco/msgpack/v5:
-// maps bind to structs by Go field name, the timestamp extension to
+// with the semantics of msgpack.Unmarshal from vmihailenco/msgpack/v5,
+// except that struct fields are named as MessagePack describes (json tags
+// honoured, keys matched exactly): maps bind to structs, the timestamp
+// extension to
 // time.Time (in the local time zone), bin to []byte. Into an *any,
 // integers keep the Go type of their wire format (int8 for a fixint,
 // uint64 for uint64, ...) and maps become map[string]any. Integers that do
@@ -56,6 +58,7 @@ var mpDecoderPool = sync.Pool{New: func() any {
 	// A bytes.Reader is an io.ByteScanner, so the decoder reads it directly
 	// without buffering, and no further than the one object.
 	d.dec = msgpack.NewDecoder(&d.r)
+	d.dec.SetCustomStructTag("json")
 	return d
 }}
 

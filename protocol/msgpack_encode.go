@@ -236,9 +236,11 @@ type mpEncoder struct {
 var mpEncoderPool = sync.Pool{New: func() any {
 	e := &mpEncoder{}
 	e.enc = msgpack.NewEncoder(&e.sink)
-	// Smallest integer encodings, like .NET and JavaScript; otherwise
-	// vmihailenco's defaults (struct fields keyed by Go field name).
+	// Smallest integer encodings, like .NET and JavaScript, and struct
+	// fields named by the one naming rule of both protocols (see
+	// MessagePack): a msgpack tag, else the json tag, else the field name.
 	e.enc.UseCompactInts(true)
+	e.enc.SetCustomStructTag("json")
 	return e
 }}
 

@@ -65,6 +65,11 @@ func Run(t *testing.T, newNodes func(t *testing.T, n int) []backplane.Backplane)
 		{"UnsubscribeUnknownIsNoop", testUnsubscribeUnknownIsNoop},
 		{"Close", testClose},
 		{"CancelledContext", testCancelledContext},
+		{"NodeIDsUnique", testNodeIDsUnique},
+		{"LiveNodes", testLiveNodes},
+		{"WatchNodesClosed", testWatchNodesClosed},
+		{"WatchNodesKilled", testWatchNodesKilled},
+		{"WatchNodesStop", testWatchNodesStop},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,6 +47,10 @@ const item = {
     meta: { aisle: 3, note: null },
 };
 
+// A Go struct with only json tags (name, qty, note omitempty, Secret "-",
+// Plain untagged): both protocols carry the same keys.
+const tagged = { name: "Milk", qty: 2, Plain: 7 };
+
 // Dates: a 32-bit timestamp, one with milliseconds (64-bit form) and one before
 // 1970 (96-bit form). JSON has no date type; the JS client sends what
 // JSON.stringify makes of a Date, an ISO string.
@@ -107,6 +111,7 @@ const caseDefs = [
     { name: "stream invocation", messages: () => [{ arguments: [10, "x"], invocationId: "3", target: "Counter", type: TYPE.StreamInvocation }], ignored: true },
     { name: "stream invocation/stream ids", messages: () => [{ arguments: [], invocationId: "4", streamIds: ["5"], target: "Echoes", type: TYPE.StreamInvocation }], ignored: true },
     { name: "stream invocation/headers", messages: () => [{ arguments: [1], headers: traceHeaders, invocationId: "6", target: "Counter", type: TYPE.StreamInvocation }], ignored: true },
+    { name: "invocation/json tags", messages: () => [{ arguments: [tagged], invocationId: "8", target: "AddItem", type: TYPE.Invocation }] },
     { name: "stream item/string", messages: () => [{ invocationId: "1", item: unicode, type: TYPE.StreamItem }] },
     { name: "stream item/null", messages: () => [{ invocationId: "1", item: null, type: TYPE.StreamItem }] },
     { name: "stream item/object", messages: () => [{ invocationId: "1", item, type: TYPE.StreamItem }] },
@@ -114,6 +119,13 @@ const caseDefs = [
     { name: "completion/void", messages: () => [{ invocationId: "1", type: TYPE.Completion }] },
     { name: "completion/result", messages: () => [{ invocationId: "1", result: 42, type: TYPE.Completion }] },
     { name: "completion/object result", messages: () => [{ invocationId: "1", result: item, type: TYPE.Completion }] },
+    { name: "completion/json tags", messages: () => [{ invocationId: "1", result: tagged, type: TYPE.Completion }] },
+    // Go -> JS only: the Go value sets Secret ("-") and leaves note empty.
+    {
+        name: "completion/json tags skip",
+        messages: () => [{ invocationId: "1", result: { name: "Tea", qty: 0, Plain: 0 }, type: TYPE.Completion }],
+        encodes: [],
+    },
     { name: "completion/null result", messages: () => [{ invocationId: "1", result: null, type: TYPE.Completion }] },
     { name: "completion/false result", messages: () => [{ invocationId: "1", result: false, type: TYPE.Completion }] },
     { name: "completion/error", messages: () => [{ error: "Something bad ü", invocationId: "1", type: TYPE.Completion }] },

@@ -35,6 +35,9 @@ func (s *Server) AllowCORS(w http.ResponseWriter, r *http.Request) { s.addCORSHe
 
 func (s *Server) addCORSHeaders(w http.ResponseWriter, r *http.Request, preflight bool) {
 	origin := r.Header.Get("Origin")
+	if origin != "" && !s.originAllowed(r) {
+		s.logRefusedOrigin(r)
+	}
 	if origin != "" && s.originAllowed(r) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
@@ -69,4 +72,14 @@ func (s *Server) originAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// logRefusedOrigin logs a request from an origin that may not connect, at
+// most once a second.
+func (s *Server) logRefusedOrigin(r *http.Request) {
+	s.originLog.Do(func() {
+		s.log.Warn("connection: request from an origin not in AllowedOrigins refused; "+
+			"only the server's own origin is allowed by default (hub.Config.Connection.AllowedOrigins)",
+			"origin", r.Header.Get("Origin"), "host", r.Host, "path", r.URL.Path)
+	})
 }

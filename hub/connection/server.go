@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // App is the application on top of connections: the hub, or a raw echo.
@@ -78,6 +80,8 @@ type Server struct {
 	log   *slog.Logger
 	epoch time.Time
 
+	originLog rate.Sometimes // refused origins: at most one line a second
+
 	mu    sync.RWMutex
 	conns map[string]*Conn // by connection token
 
@@ -116,6 +120,8 @@ func NewServer(app App, opts Options) (*Server, error) {
 		conns:  make(map[string]*Conn),
 		stop:   make(chan struct{}),
 		hbDone: make(chan struct{}),
+
+		originLog: rate.Sometimes{First: 1, Interval: time.Second},
 	}
 	s.readBufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.frameBufs.New = func() any { b := make([]byte, 0, o.MaxFrameBytes); return &b }

@@ -36,6 +36,7 @@ func headerHasToken(h http.Header, name, token string) bool {
 
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
+		s.logRefusedOrigin(r)
 		writeText(w, http.StatusForbidden, "")
 		return
 	}
