@@ -29,6 +29,7 @@ export function Avatar(props: { id: string; name: string; avatarUrl?: string | n
 
 export function Presence(props: { users: ActiveUser[]; me: string }) {
   const users = [...props.users].sort((a, b) => (a.id === props.me ? -1 : b.id === props.me ? 1 : a.displayName.localeCompare(b.displayName)));
+  if (users.length === 0) return null;
   return (
     <section className="presence" aria-label="Here now">
       <span className="muted small">Here now</span>
