@@ -99,13 +99,31 @@ export async function rest(baseUrl, method, route, { token, body } = {}) {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-// watchPage records dialogs (none may open) and page errors.
+// watchPage records dialogs (none may open), page errors, and the hub
+// methods that the page invokes over WebSockets with the JSON protocol.
 export function watchPage(page) {
-  const seen = { dialogs: [], errors: [] };
+  const seen = { dialogs: [], errors: [], invoked: [] };
+  page.on("websocket", (ws) =>
+    ws.on("framesent", (f) => {
+      if (typeof f.payload !== "string") return;
+      for (const m of f.payload.matchAll(/"type":1,[^\x1e]*?"target":"(\w+)"|"target":"(\w+)"[^\x1e]*?"type":1/g)) {
+        seen.invoked.push(m[1] ?? m[2]);
+      }
+    }),
+  );
   page.on("dialog", (d) => {
     seen.dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss().catch(() => {});
   });
   page.on("pageerror", (e) => seen.errors.push(String(e)));
   return seen;
+}
+
+// waitUntil polls cond every 200 ms until it holds or timeoutMs passes.
+export async function waitUntil(cond, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

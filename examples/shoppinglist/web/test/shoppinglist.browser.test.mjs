@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { jwtSecret, launchBrowser, newDataDir, rest, startServer, watchPage, webDir } from "./harness.mjs";
+import { jwtSecret, launchBrowser, newDataDir, rest, startServer, waitUntil, watchPage, webDir } from "./harness.mjs";
 
 const TIMEOUT = 30_000;
 const XSS = "<img src=x onerror=alert(1)>";
@@ -241,6 +241,13 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     await alice.page.getByTestId("notice").filter({ hasText: "“Green apples”" }).waitFor();
     await itemName(alice.page, "Green apples").waitFor();
     for (const u of [alice, bob]) assert.equal(await itemName(u.page, "Red apples").count(), 0);
+  });
+
+  it("sends the presence heartbeat (UpdatePresence) every 30 s", async () => {
+    const { alice } = users;
+    assert.ok(alice.seen.invoked.includes("JoinList"), `invoked: ${alice.seen.invoked}`);
+    // The first heartbeat is due 30 s after the join; the tests so far took some of that.
+    await waitUntil(() => alice.seen.invoked.includes("UpdatePresence"), 45_000, "UpdatePresence");
   });
 
   it("reconnects both pages after a server restart and catches up", async () => {
