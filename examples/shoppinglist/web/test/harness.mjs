@@ -127,3 +127,26 @@ export async function waitUntil(cond, timeoutMs, what) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+// recordToasts makes every page of context keep the text of each toast that
+// appears, in window.__toasts, so a test can check a toast that is already
+// gone (toasts disappear after a few seconds; the machine may be slow).
+export async function recordToasts(context) {
+  await context.addInitScript(() => {
+    window.__toasts = [];
+    const seen = new WeakSet();
+    const scan = (node) => {
+      if (!(node instanceof Element)) return;
+      const found = node.matches('[data-testid="toast"]') ? [node] : [...node.querySelectorAll('[data-testid="toast"]')];
+      for (const t of found) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        window.__toasts.push(t.textContent);
+      }
+    };
+    new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(scan))).observe(document, {
+      childList: true,
+      subtree: true,
+    });
+  });
+}

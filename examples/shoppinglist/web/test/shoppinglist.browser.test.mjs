@@ -10,7 +10,17 @@ import assert from "node:assert/strict";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { jwtSecret, launchBrowser, newDataDir, rest, startServer, waitUntil, watchPage, webDir } from "./harness.mjs";
+import {
+  jwtSecret,
+  launchBrowser,
+  newDataDir,
+  recordToasts,
+  rest,
+  startServer,
+  waitUntil,
+  watchPage,
+  webDir,
+} from "./harness.mjs";
 
 const TIMEOUT = 30_000;
 const XSS = "<img src=x onerror=alert(1)>";
@@ -29,6 +39,7 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
   async function signUp(who, displayName, query = "") {
     const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
     context.setDefaultTimeout(TIMEOUT);
+    await recordToasts(context);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto(`${server.url}/signin${query}`);
@@ -51,8 +62,9 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
     await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 60_000 });
   }
 
+  // expectToast waits for a toast containing text to have appeared.
   async function expectToast(page, text) {
-    await page.getByTestId("toast").filter({ hasText: text }).first().waitFor();
+    await page.waitForFunction((t) => window.__toasts.some((x) => x.includes(t)), text, { timeout: TIMEOUT });
   }
 
   before(async () => {
@@ -144,6 +156,11 @@ describe("shopping list page, two users", { timeout: 300_000 }, () => {
       assert.equal(await u.page.getByTestId("item").count(), 3);
       assert.equal(await itemRow(u.page, "Oat milk").getAttribute("data-purchased"), "true");
       assert.equal(await itemRow(u.page, "Bread").getAttribute("data-purchased"), "false");
+    }
+    // Toasts are for other people's changes only.
+    for (const u of [alice, bob]) {
+      const own = await u.page.evaluate((name) => window.__toasts.filter((t) => t.includes(name)), u.displayName);
+      assert.deepEqual(own, [], `${u.displayName} got toasts about their own changes`);
     }
   });
 
