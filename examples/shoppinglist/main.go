@@ -99,10 +99,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if len(secret) < 32 {
 		return errors.New("-jwt-secret must be at least 32 bytes")
 	}
-	if o.redis != "" {
-		return errors.New("-redis is not available in this build yet: the Redis backplane and presence store are not wired in")
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -111,6 +107,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+
+	cluster, err := openRedis(ctx, o.redis, log)
+	if err != nil {
+		return err
+	}
+	defer cluster.close()
 
 	page, _ := fs.Sub(web.Dist, "dist")
 	var origins []string
@@ -122,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(server.Config{
 		Store: st, JWTSecret: secret, TokenTTL: o.tokenTTL, PresenceTimeout: o.presenceTimeout,
 		CORSOrigins: origins, Logger: log, Page: page,
+		Backplane: cluster.backplane, PresenceStore: cluster.presence, Redis: cluster.ping,
 	})
 	if err != nil {
 		return err

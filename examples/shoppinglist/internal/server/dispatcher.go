@@ -10,8 +10,13 @@ import (
 // dispatchBatch is how many outbox events one round reads.
 const dispatchBatch = 500
 
+// claimTimeout is how long another node's claim on an event holds before
+// this node may take it over (the claimer died between claim and publish).
+const claimTimeout = 5 * time.Second
+
 // dispatch publishes the outbox: committed list events, in seq order per
-// list, each to the list's group and then marked sent. It runs until ctx
+// list, each claimed (nodes sharing the database publish each list's events
+// one at a time), sent to the list's group and then marked sent. It runs until ctx
 // ends, waking on every commit and once a second, so events left by a
 // crash between commit and publish go out at the next start. A failed
 // publish is retried in the next round; the list's later events wait for
@@ -43,6 +48,16 @@ func (s *Server) dispatchRound(ctx context.Context) bool {
 	blocked := map[string]bool{} // lists whose earlier event failed this round
 	for _, e := range events {
 		if blocked[e.ListID] {
+			continue
+		}
+		claimed, err := s.store.Claim(ctx, e.ListID, e.Seq, s.nodeID, time.Now().Add(-claimTimeout))
+		if err != nil || !claimed {
+			// Another node is publishing this list (or the database
+			// failed): its later events wait for the next round.
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("outbox: claiming", "list", e.ListID, "seq", e.Seq, "err", err)
+			}
+			blocked[e.ListID] = true
 			continue
 		}
 		if err := s.publish(ctx, e); err != nil {

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,6 +40,8 @@ type Config struct {
 	PresenceGrace time.Duration
 	// PresenceStore shares presence between nodes. Default: in memory.
 	PresenceStore presence.Store
+	// Redis, when set, is asked by /healthz whether Redis answers.
+	Redis func(context.Context) error
 	// CORSOrigins are browser origins allowed besides the server's own.
 	CORSOrigins []string
 	// Backplane connects nodes. Default: in memory (one node).
@@ -75,6 +78,7 @@ type Server struct {
 	handler  http.Handler
 
 	dummyHash string
+	nodeID    string // names this process's claims on outbox events
 
 	connsMu sync.Mutex
 	conns   map[string]string // connection id -> user id, this node
@@ -121,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, store: cfg.Store, jwt: jwt, log: cfg.Logger,
 		logins:    newLoginThrottle(cfg.LoginFailures, cfg.LoginWindow),
 		dummyHash: string(dummy),
+		nodeID:    rand.Text(),
 		conns:     map[string]string{},
 	}
 	s.metrics = newMetrics(s)
@@ -137,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		Backplane:      cfg.Backplane,
 		CallsPerSecond: float64(cfg.HubCallsPerMinute) / 60,
 		CallBurst:      cfg.HubCallBurst,
+		Filters:        []hub.Filter{hub.FilterFuncs{Invoke: s.timeCall}},
 		OnConnected:    s.onConnected,
 		OnDisconnected: s.onDisconnected,
 		Logger:         cfg.Logger,
@@ -153,6 +159,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// timeCall counts every hub method call with its latency and outcome.
+func (s *Server) timeCall(c *hub.Context, inv *hub.Invocation, next hub.InvokeFunc) (any, error) {
+	start := time.Now()
+	res, err := next(c, inv)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	s.metrics.hubCalls.WithLabelValues(inv.Method, outcome).Observe(time.Since(start).Seconds())
+	return res, err
 }
 
 func (s *Server) onConnected(c *hub.Context) error {
@@ -236,6 +254,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failing": "database", "error": "database: " + err.Error()})
 		return
+	}
+	if s.cfg.Redis != nil {
+		if err := s.cfg.Redis(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failing": "redis", "error": "redis: " + err.Error()})
+			return
+		}
+		body["redis"] = "ok"
 	}
 	writeJSON(w, http.StatusOK, body)
 }

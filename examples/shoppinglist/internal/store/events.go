@@ -102,6 +102,22 @@ func (s *Store) MarkSent(ctx context.Context, listID string, seq int64) error {
 	return wrap("marking event sent", err)
 }
 
+// Claim lets node publish an event: it succeeds when the event is unsent,
+// is the lowest unsent event of its list, and is unclaimed, claimed by node
+// itself, or claimed before staleBefore (the claimer died).
+func (s *Store) Claim(ctx context.Context, listID string, seq int64, node string, staleBefore time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE events SET claimed_by = ?, claimed_at = ?
+		WHERE list_id = ? AND seq = ? AND sent = 0
+		AND (claimed_by = '' OR claimed_by = ? OR claimed_at < ?)
+		AND NOT EXISTS (SELECT 1 FROM events e2 WHERE e2.list_id = ? AND e2.seq < ? AND e2.sent = 0)`),
+		node, s.now(), listID, seq, node, staleBefore.UTC().Format(timeFormat), listID, seq)
+	if err != nil {
+		return false, wrap("claiming event", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrap("claiming event", err)
+}
+
 // EventsAfter returns the list's kept events with seq > after, in order,
 // and whether some of them are no longer kept (the client must reload).
 func (s *Store) EventsAfter(ctx context.Context, listID string, after, current int64) ([]Event, bool, error) {
@@ -122,11 +138,4 @@ func (s *Store) EventsAfter(ctx context.Context, listID string, after, current i
 	// Complete only if the events run from after+1 to current without gaps.
 	reload := int64(len(events)) != current-after || len(events) > 0 && events[0].Seq != after+1
 	return events, reload, nil
-}
-
-// PruneSentBefore deletes sent events older than t; kept for tests and
-// maintenance.
-func (s *Store) PruneSentBefore(ctx context.Context, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM events WHERE sent = 1 AND created_at < ?`), t.UTC().Format(timeFormat))
-	return wrap("pruning events", err)
 }

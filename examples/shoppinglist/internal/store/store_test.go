@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -240,4 +241,34 @@ func TestUnsentEventsSurviveAReopen(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, events, 2)
 	assert.Equal(t, []int64{2, 3}, []int64{events[0].Seq, events[1].Seq})
+}
+
+// Nodes sharing the database publish each list's events one at a time, in
+// seq order: only the lowest unsent event can be claimed, by one node, until
+// its claim goes stale.
+func TestClaimsSerializeEachListsPublishing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		ann := newUser(t, s, "ann")
+		l, err := s.CreateList(ctx, ann.ID, "Food", "")
+		require.NoError(t, err)
+		for range 2 {
+			_, err := s.AddItem(ctx, l.ID, ann.ID, NewItem{Name: "x", Quantity: 1})
+			require.NoError(t, err)
+		}
+		fresh := s.Now().Add(-time.Hour) // claims newer than this hold
+		claim := func(seq int64, node string, staleBefore time.Time) bool {
+			ok, err := s.Claim(ctx, l.ID, seq, node, staleBefore)
+			require.NoError(t, err)
+			return ok
+		}
+		assert.False(t, claim(2, "a", fresh), "not while seq 1 is unsent")
+		assert.True(t, claim(1, "a", fresh))
+		assert.True(t, claim(1, "a", fresh), "a node may claim again what it holds")
+		assert.False(t, claim(1, "b", fresh), "another node's fresh claim holds")
+		assert.True(t, claim(1, "b", s.Now().Add(time.Hour)), "a stale claim is taken over")
+		require.NoError(t, s.MarkSent(ctx, l.ID, 1))
+		assert.False(t, claim(1, "a", fresh), "sent events are not claimed")
+		assert.True(t, claim(2, "a", fresh))
+	})
 }
