@@ -50,6 +50,7 @@ func main() {
 	rate := flag.Float64("rate", 100, "items added per second over REST")
 	duration := flag.Duration("duration", 10*time.Second, "how long items are added")
 	redisURL := flag.String("redis", "", "Redis URL: run two nodes sharing it")
+	settle := flag.Duration("settle", 5*time.Second, "pause between the joins and the first item")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -62,7 +63,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*viewers, *perUser, *rate, *duration, *redisURL); err != nil {
+	if err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL); err != nil {
 		log.Print(err)
 	}
 }
@@ -223,7 +224,7 @@ func (v *viewer) read(ctx context.Context, record func(time.Duration)) {
 	}
 }
 
-func run(viewers, perUser int, rate float64, duration time.Duration, redisURL string) error {
+func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "shoppinglist-loadtest-")
@@ -287,6 +288,9 @@ func run(viewers, perUser int, rate float64, duration time.Duration, redisURL st
 		wg.Go(func() { v.read(ctx, record) })
 	}
 	fmt.Printf("%d viewers on %d node(s) joined in %v\n", viewers, len(nodes), time.Since(start).Round(time.Millisecond))
+	// Let the joins' presence events drain so that they do not count
+	// against the first items.
+	time.Sleep(settle)
 
 	// Open loop: each POST starts on schedule, whatever the earlier ones do.
 	interval := time.Duration(float64(time.Second) / rate)
