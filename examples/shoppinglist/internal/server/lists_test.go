@@ -265,3 +265,25 @@ func TestPageNotBuilt(t *testing.T) {
 	assert.Equal(t, 200, r.status)
 	assert.Contains(t, r.raw, "make build")
 }
+
+func TestCORSForAllowedOrigins(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.CORSOrigins = []string{"https://app.example.com"} })
+	tests := []struct {
+		origin string
+		want   string
+	}{
+		{"https://app.example.com", "https://app.example.com"},
+		{"https://evil.example.com", ""},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest("OPTIONS", e.url+"/api/lists", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusNoContent, res.StatusCode)
+		assert.Equal(t, tt.want, res.Header.Get("Access-Control-Allow-Origin"), tt.origin)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,11 +46,17 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(m.connections, m.connectionsTotal, m.hubCalls, m.eventsPublished, m.httpRequests, m.httpLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "shoppinglist_presence_connections", Help: "Connections present on some list, this node."},
+			Name: "shoppinglist_backplane_up", Help: "1 when Redis and the backplane's subscriptions are up (or there is no Redis), else 0."},
 			func() float64 {
-				s.connsMu.Lock()
-				defer s.connsMu.Unlock()
-				return float64(len(s.conns))
+				if s.cfg.Redis == nil {
+					return 1
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if s.cfg.Redis(ctx) != nil {
+					return 0
+				}
+				return 1
 			}),
 	)
 	return m
