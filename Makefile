@@ -16,6 +16,10 @@ FUZZ_TARGETS := \
 	./internal/nodemsg:FuzzParse \
 	./backplane/redis:FuzzDecodeFrame
 
+# The same for the shopping-list example's own module.
+SL_FUZZ_TARGETS := \
+	./internal/server:FuzzItemBody
+
 .PHONY: test run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
 	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
 
@@ -83,6 +87,11 @@ fuzz:
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+	@set -e; for t in $(SL_FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $(SL_DIR) $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -C $(SL_DIR) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
 # The conformance suite: the official @microsoft/signalr client (Node) against

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const testSecret = "test-secret-0123456789-0123456789-abcdef"
 
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	store *store.Store
 	srv   *Server
@@ -32,7 +32,7 @@ type testEnv struct {
 
 // newEnv serves a Server over a fresh SQLite file, with its dispatcher
 // running, until the test ends.
-func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, mutate ...func(*Config)) *testEnv {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	require.NoError(t, err)
