@@ -169,8 +169,9 @@ func TestItemValidation(t *testing.T) {
 	assert.Contains(t, names, "<img src=x onerror=alert(1)>")
 }
 
-func TestItemUpdatesAndVersions(t *testing.T) {
-	e := newEnv(t)
+func TestItemUpdatesAndVersions(t *testing.T) { itemUpdatesAndVersions(t, newEnv(t)) }
+
+func itemUpdatesAndVersions(t *testing.T, e *testEnv) {
 	w := e.world()
 	it := "/api/lists/" + w.listID + "/items/" + w.itemID
 	r := e.do(w.editor.token, "PATCH", it, map[string]any{"name": "Oat milk", "position": 5, "expectedVersion": 1})
