@@ -124,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(server.Config{
 		Store: st, JWTSecret: secret, TokenTTL: o.tokenTTL, PresenceTimeout: o.presenceTimeout,
 		CORSOrigins: origins, Logger: log, Page: page,
-		Backplane: cluster.backplane, PresenceStore: cluster.presence, Redis: cluster.ping,
+		Backplane: cluster.backplane, PresenceStore: cluster.presence, Redis: cluster.ping, RedisInfo: cluster.info,
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ type cluster struct {
 	backplane backplane.Backplane
 	presence  presence.Store
 	ping      func(context.Context) error
+	info      func() map[string]any
 	bp        *redisbp.Redis
 }
 
@@ -60,6 +61,10 @@ func openRedis(ctx context.Context, url string, log *slog.Logger) (*cluster, err
 				return fmt.Errorf("backplane %s since %s (last error: %v)", h.State, h.Since.UTC().Format(time.RFC3339), h.LastError)
 			}
 			return nil
+		},
+		info: func() map[string]any {
+			h := bp.Health()
+			return map[string]any{"state": h.State.String(), "liveNodes": len(h.LiveNodes), "outboxMessages": h.OutboxMessages, "dropped": h.Dropped}
 		},
 	}, nil
 }

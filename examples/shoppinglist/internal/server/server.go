@@ -43,6 +43,8 @@ type Config struct {
 	PresenceStore presence.Store
 	// Redis, when set, is asked by /healthz whether Redis answers.
 	Redis func(context.Context) error
+	// RedisInfo, when set, adds the backplane's state to /healthz.
+	RedisInfo func() map[string]any
 	// CORSOrigins are browser origins allowed besides the server's own.
 	CORSOrigins []string
 	// Backplane connects nodes. Default: in memory (one node).
@@ -286,6 +288,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		body["redis"] = "ok"
+	}
+	if s.cfg.RedisInfo != nil {
+		body["backplane"] = s.cfg.RedisInfo()
 	}
 	writeJSON(w, http.StatusOK, body)
 }
