@@ -169,6 +169,20 @@ for (const combo of COMBOS) {
     });
 }
 
+test("deleting a list: ListDeleted to every member, then AccessRevoked", async (t) => {
+    const { owner, list, users: [bob] } = await sharedList(srv.url, ["Bob"]);
+    const b = await connect(t, srv.url, bob.token, COMBOS[1]);
+    await b.conn.invoke("JoinList", list.id);
+    assert.equal((await api(srv.url, owner.token, "DELETE", `/api/lists/${list.id}`)).status, 204);
+    const deleted = await b.next("ListDeleted");
+    base(deleted, "ListDeleted", list.id);
+    assert.deepEqual(deleted.deletedBy, { id: owner.user.id, displayName: "Ann" });
+    assert.equal(typeof deleted.seq, "number");
+    await b.next("AccessRevoked");
+    assert.ok(b.events.findIndex((e) => e.name === "ListDeleted") < b.events.findIndex((e) => e.name === "AccessRevoked"));
+    await assert.rejects(b.conn.invoke("JoinList", list.id), /Access denied/);
+});
+
 test("UpdatePresence of a user who lost access: AccessRevoked and out of the group", async (t) => {
     const { owner, list, users: [bob] } = await sharedList(srv.url, ["Bob"], "Viewer");
     const b = await connect(t, srv.url, bob.token, COMBOS[0]);
