@@ -6,6 +6,9 @@ FUZZTIME ?= 10s
 NODE_DIR := conformance
 # make test keeps each step's full output here and prints it only when the step fails.
 LOGDIR   ?= $(or $(TMPDIR),/tmp)/listhub-test
+SL_DIR   := examples/shoppinglist
+SL_WEB   := $(SL_DIR)/web
+SL_TEST  := $(SL_DIR)/test
 
 # Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`.
 FUZZ_TARGETS := \
@@ -14,19 +17,42 @@ FUZZ_TARGETS := \
 	./protocol:FuzzHandshakeParse \
 	./auth:FuzzJWTParse \
 	./presence/redisstore:FuzzParseReply \
-	./internal/nodemsg:FuzzParse
+	./internal/nodemsg:FuzzParse \
+	./backplane/redis:FuzzDecodeFrame
 
-.PHONY: test check run fmt-check vet go-test fuzz node-deps sys-deps conformance bench
+# The same for the shopping-list example's own module.
+SL_FUZZ_TARGETS := \
+	./internal/server:FuzzItemBody
 
-## run: start the conformance test server (the reference functional-test app) on $(ADDR).
-run:
+.PHONY: test check run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
+	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
+
+## run: build and start the shopping-list example on http://127.0.0.1:8080
+## (pass flags with ARGS, e.g. make run ARGS='-addr 127.0.0.1:9000').
+run: build
+	./bin/shoppinglist $(ARGS)
+
+## build: bin/shoppinglist with the web page embedded.
+build: page
+	cd $(SL_DIR) && $(GO) build -o ../../bin/shoppinglist .
+
+# The page: npm packages from the committed lockfile when missing, then the
+# esbuild bundle into web/dist (embedded by go build, never committed).
+page:
+	@if [ -f $(SL_WEB)/package.json ]; then \
+		if [ ! -d $(SL_WEB)/node_modules ]; then npm --prefix $(SL_WEB) ci --no-audit --no-fund; fi; \
+		npm --prefix $(SL_WEB) run build; \
+	else echo "page: $(SL_WEB)/package.json not present yet; building the server without the page"; fi
+
+## run-conformance: start the conformance test server (the reference functional-test app) on $(ADDR).
+run-conformance:
 	$(GO) run ./conformance/testserver -addr $(ADDR)
 
 ## test: formatting, vet, unit and integration tests with -race, short fuzz runs, and the
 ## checks that drive the official JavaScript clients (npm packages installed when missing).
 ## Prints one line per step; a failing step's full output (for the conformance suite, its
 ## failing tests), then stops. Every step is also a target of its own.
-TEST_STEPS := fmt-check vet sys-deps node-deps go-test fuzz conformance
+TEST_STEPS := fmt-check vet sys-deps node-deps go-test fuzz conformance shoppinglist-test
 test:
 	@mkdir -p $(LOGDIR); for step in $(TEST_STEPS); do \
 		start=$$(date +%s); log=$(LOGDIR)/$$step.log; \
@@ -43,6 +69,7 @@ step_summary = case $(1) in \
 	go-test) echo "$$(grep -c '^ok' $(2)) packages";; \
 	fuzz) echo "$$(grep -c '^fuzz ' $(2)) targets for $(FUZZTIME) each";; \
 	conformance) grep -E '^\# (tests|pass|fail) ' $(2) | tr '\n' ' ';; \
+	shoppinglist-test) echo "$$(grep -c '^ok' $(2)) Go packages;" $$(grep -E '^(\# |ℹ )(pass|fail) ' $(2) | tr '\n' ' ');; \
 	esac
 
 # tap_failures prints the failing tests of a TAP log with their diagnostics.
@@ -59,6 +86,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	cd $(SL_DIR) && $(GO) vet ./...
 
 # Installs the Debian packages the tests start themselves (redis-server,
 # PostgreSQL, Chromium) when one is missing. Needs root, as on CI and the
@@ -92,6 +120,11 @@ fuzz:
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+	@set -e; for t in $(SL_FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $(SL_DIR) $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -C $(SL_DIR) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 # The conformance suite: the official @microsoft/signalr client (Node) against
 # conformance/testserver, which each test file builds and starts on a free port.
@@ -99,6 +132,26 @@ fuzz:
 CONFORMANCE ?= $(NODE_DIR)/test/*.test.mjs
 conformance: node-deps
 	node --test --test-timeout=120000 $(CONFORMANCE)
+
+# The shopping-list example: its own module's Go tests (SQLite, and
+# PostgreSQL started from Debian's package), its official-client tests
+# (Node), and the page's browser tests (headless Chromium) against the
+# built binary.
+shoppinglist-test: shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test
+
+shoppinglist-go-test:
+	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 SHOPPINGLIST_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+shoppinglist-node-test: build
+	@if [ -f $(SL_TEST)/package.json ]; then \
+		if [ ! -d $(SL_TEST)/node_modules ]; then npm --prefix $(SL_TEST) ci --no-audit --no-fund; fi; \
+		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist node --test --test-timeout=120000 $(SL_TEST)/*.test.mjs; \
+	fi
+
+shoppinglist-browser-test: build
+	@if [ -f $(SL_WEB)/package.json ]; then \
+		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist npm --prefix $(SL_WEB) run test:browser; \
+	else echo "shoppinglist-browser-test: $(SL_WEB)/package.json not present yet"; fi
 
 ## bench: micro benchmarks with allocation counts.
 bench:

@@ -14,7 +14,20 @@ import (
 // hooks it lives as long as the connection.
 type Context struct {
 	context.Context
-	conn *hubConn
+	conn  *hubConn
+	after []func() // AfterCompletion's functions, guarded by conn.mu
+}
+
+// AfterCompletion runs f once the hub method has ended and its Completion
+// has been handed to the caller's connection, so that whatever f sends to
+// the caller arrives after the method's result: e.g. a join method returns
+// its result, then the caller receives the group's current state. Functions
+// run in the order they were added, on the method's goroutine. Outside a
+// hub method (OnConnected, OnDisconnected) f never runs.
+func (c *Context) AfterCompletion(f func()) {
+	c.conn.mu.Lock()
+	defer c.conn.mu.Unlock()
+	c.after = append(c.after, f)
 }
 
 // ConnectionID returns the caller's public connection id, the id other

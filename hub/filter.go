@@ -182,15 +182,18 @@ func (c *call) invocation(raw []any) *Invocation {
 // callMethod is the end of the chain: it calls the method with inv.Args.
 func callMethod(c *Context, inv *Invocation) (any, error) {
 	m := inv.m
-	if len(inv.Args) != len(m.params) {
+	if len(inv.Args) != len(m.params) && (m.variadic == nil || len(inv.Args) < len(m.params)) {
 		return nil, fmt.Errorf("hub: a filter passed %d arguments to %q, which takes %d", len(inv.Args), m.name, len(m.params))
 	}
-	in := make([]reflect.Value, 0, len(m.params)+1)
+	in := make([]reflect.Value, 0, len(inv.Args)+1)
 	if m.ctxParam != ctxNone {
 		in = append(in, reflect.ValueOf(c))
 	}
 	for i, a := range inv.Args {
-		t := m.params[i].typ
+		t := m.variadic // the arguments past the fixed ones
+		if i < len(m.params) {
+			t = m.params[i].typ
+		}
 		if a == nil {
 			in = append(in, reflect.Zero(t))
 			continue

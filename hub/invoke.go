@@ -56,7 +56,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 		h.fail(id, fmt.Sprintf("The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", m.name))
 		return
 	}
-	if len(args) != m.nArgs {
+	if len(args) != m.nArgs && (m.variadic == nil || len(args) < m.nArgs) {
 		m.stats.observe(outcomeRefused, 0)
 		h.logFailure(slog.LevelWarn, "hub: call with the wrong number of arguments", m.name, "got", len(args), "want", m.nArgs)
 		h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
@@ -70,7 +70,7 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 			&Error{Message: fmt.Sprintf("Client sent %d stream(s), Hub method expects %d.", len(streamIDs), m.nUploads)}, detailed))
 		return
 	}
-	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1)}
+	c := &call{m: m, id: id, in: make([]reflect.Value, 0, len(m.params)+1+len(args)-m.nArgs)}
 	if h.srv.chains.invoke != nil {
 		c.raw = args
 	}
@@ -80,28 +80,41 @@ func (h *hubConn) invoke(id, target string, args []any, streamIDs []string, stre
 	case ctxHub, ctxStd:
 		c.in = append(c.in, reflect.ValueOf(c.ctx))
 	}
-	argi, upi := 0, 0
+	// bind decodes argument i into a new value of typ and appends it to the
+	// call's arguments; false when it does not bind (the call has failed).
+	bind := func(i int, typ reflect.Type) bool {
+		v := reflect.New(typ)
+		raw, _ := args[i].(protocol.RawValue)
+		if err := h.codec.Bind(raw, v.Interface()); err != nil {
+			cancel()
+			m.stats.observe(outcomeRefused, 0)
+			h.logFailure(slog.LevelWarn, "hub: argument does not bind to the parameter's type", m.name,
+				"argument", i, "type", typ.String(), "err", err)
+			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
+				bindError(i, typ, err), detailed))
+			return false
+		}
+		c.in = append(c.in, v.Elem())
+		return true
+	}
+	argi := 0
 	for _, p := range m.params {
 		if p.upload != notUpload {
 			u := newUpload(h, c.ctx, p, h.srv.cfg.StreamBufferCapacity)
 			c.ups = append(c.ups, u)
 			c.in = append(c.in, u.param)
-			upi++
 			continue
 		}
-		v := reflect.New(p.typ)
-		raw, _ := args[argi].(protocol.RawValue)
-		argi++
-		if err := h.codec.Bind(raw, v.Interface()); err != nil {
-			cancel()
-			m.stats.observe(outcomeRefused, 0)
-			h.logFailure(slog.LevelWarn, "hub: argument does not bind to the parameter's type", m.name,
-				"argument", argi-1, "type", p.typ.String(), "err", err)
-			h.fail(id, errorMessage(fmt.Sprintf("Failed to invoke '%s' due to an error on the server.", m.name),
-				bindError(argi-1, p.typ, err), detailed))
+		if !bind(argi, p.typ) {
 			return
 		}
-		c.in = append(c.in, v.Elem())
+		argi++
+	}
+	// Arguments beyond the fixed ones are the variadic parameter's elements.
+	for ; argi < len(args); argi++ {
+		if !bind(argi, m.variadic) {
+			return
+		}
 	}
 	if err := h.register(c, streamIDs, streaming); err != nil {
 		cancel()
@@ -300,6 +313,7 @@ func (h *hubConn) drain(c *call) {
 // run calls the method, through the Filters, and sends its Completion, or
 // its stream items and the final Completion.
 func (h *hubConn) run(c *call) {
+	defer h.afterCompletion(c)
 	defer h.finish(c)
 	c.start = time.Now()
 	defer h.observe(c) // when no Completion was sent
@@ -342,6 +356,17 @@ func (h *hubConn) run(c *call) {
 }
 
 var errEncoding = errors.New("hub: encoding")
+
+// afterCompletion runs the functions the method gave Context.AfterCompletion.
+func (h *hubConn) afterCompletion(c *call) {
+	h.mu.Lock()
+	fns := c.ctx.after
+	c.ctx.after = nil
+	h.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
 
 // complete sends the call's final Completion, after forgetting its id so
 // the client may reuse it as soon as it sees the Completion. A

@@ -21,6 +21,9 @@ type method struct {
 	params   []param
 	nArgs    int // value arguments the client must send
 	nUploads int // upload streams the client must send
+	// variadic is the element type of a variadic last parameter: the
+	// client may send any number of further arguments of this type.
+	variadic reflect.Type
 
 	result   resultKind
 	resultT  reflect.Type // the result's type, or the stream's item type
@@ -74,7 +77,8 @@ var (
 //
 //	func([ctx,] args...) [R] [error]
 //
-// where ctx is *hub.Context or context.Context; an argument of type <-chan T,
+// where ctx is *hub.Context or context.Context; a variadic last parameter
+// (...T) takes any number of optional trailing arguments; an argument of type <-chan T,
 // iter.Seq[T] or iter.Seq2[T, error] is an upload stream fed by the client;
 // and a result of type <-chan T, chan T, iter.Seq[T] or iter.Seq2[T, error]
 // makes the method a server-to-client stream.
@@ -87,9 +91,6 @@ func newMethod(name string, fn any) (*method, error) {
 		return nil, fmt.Errorf("hub: method %q: %T is not a function", name, fn)
 	}
 	t := v.Type()
-	if t.IsVariadic() {
-		return nil, fmt.Errorf("hub: method %q: variadic functions are not supported", name)
-	}
 	m := &method{name: name, fn: v, stats: new(callMetrics)}
 	first := 0
 	if t.NumIn() > 0 {
@@ -100,7 +101,24 @@ func newMethod(name string, fn any) (*method, error) {
 			m.ctxParam, first = ctxStd, 1
 		}
 	}
-	for i := first; i < t.NumIn(); i++ {
+	last := t.NumIn()
+	if t.IsVariadic() {
+		// The variadic parameter binds the client's optional trailing
+		// arguments, e.g. JoinList(listId) or JoinList(listId, afterSeq).
+		last--
+		if last < first {
+			return nil, fmt.Errorf("hub: method %q: a variadic parameter cannot stand for the context", name)
+		}
+		elem := t.In(last).Elem()
+		if kind, _ := uploadOf(elem); kind != notUpload || elem == hubContextType || elem == stdContextType {
+			return nil, fmt.Errorf("hub: method %q: a variadic parameter cannot be an upload stream or a context", name)
+		}
+		if err := carriable(elem, fromClient); err != nil {
+			return nil, fmt.Errorf("hub: method %q: variadic parameter (%s): %w", name, t.In(last), err)
+		}
+		m.variadic = elem
+	}
+	for i := first; i < last; i++ {
 		pt := t.In(i)
 		if pt == hubContextType || pt == stdContextType {
 			return nil, fmt.Errorf("hub: method %q: the context must be the first parameter", name)

@@ -128,7 +128,9 @@ func New(cfg Config) (*Server, error) {
 //	func([ctx,] args...) [R] [error]
 //
 // where ctx, if present, is a *hub.Context or a context.Context; args are
-// bound from the client's arguments by the connection's hub protocol; an
+// bound from the client's arguments by the connection's hub protocol (a
+// variadic last parameter ...T binds any number of optional trailing
+// arguments, e.g. JoinList(listId) and JoinList(listId, afterSeq)); an
 // argument of type <-chan T, iter.Seq[T] or iter.Seq2[T, error] receives an
 // upload stream from the client (iter.Seq2 also reports the client's stream
 // error); and a result of type <-chan T, iter.Seq[T] or iter.Seq2[T, error]
