@@ -1,6 +1,6 @@
 // ListPage: one list, live: its items, who is here, its members.
 
-import { useCallback, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, errorText } from "../api";
 import { Collaborators } from "../components/Collaborators";
 import { ItemRow } from "../components/ItemRow";
@@ -21,6 +21,13 @@ export function ListPage(props: { listId: string; me: User }) {
   const [newName, setNewName] = useState("");
 
   const { detail, status, message } = rt;
+  const title = detail?.name;
+  useEffect(() => {
+    document.title = title ? `${title} · Shopping lists` : "Shopping lists";
+    return () => {
+      document.title = "Shopping lists";
+    };
+  }, [title]);
 
   if (status === "loading" && !detail) return <main className="muted">Loading…</main>;
   if (status !== "ready" || !detail) {
