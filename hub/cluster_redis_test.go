@@ -136,3 +136,48 @@ func TestRedisRemoteCommandLatency(t *testing.T) {
 	t.Logf("group add for a connection no node owns: p50 %v, p99 %v, max %v (%d commands)",
 		p(unknown, 0.5), p(unknown, 0.99), p(unknown, 1), len(unknown))
 }
+
+// TestRedisOutageUnderTraffic kills redis-server while node 0 keeps
+// sending to a group with members on both nodes, keeps it down 3 s and
+// restarts it on the same port: the members on node 0 keep receiving every
+// message throughout, and the member on node 1 receives every message, the
+// ones sent during the outage included, in order, once Redis is back.
+func TestRedisOutageUnderTraffic(t *testing.T) {
+	const before, during, after = 50, 50, 50
+	srv := redistest.Start(t)
+	nodes := redisCluster(t, 2, Config{}, srv.Addr())
+	ctx := context.Background()
+	n0 := nodes[0].srv
+	a, b := dial(t, nodes[0].url, protocol.JSON{}), dial(t, nodes[0].url, protocol.JSON{})
+	c := dial(t, nodes[1].url, protocol.JSON{})
+	for _, cl := range []*testClient{a, b, c} {
+		require.NoError(t, n0.Groups().Add(ctx, cl.id, "g"))
+	}
+	send := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			require.NoError(t, n0.Clients().Group("g").Send(ctx, "Msg", strconv.Itoa(i)))
+		}
+	}
+	expect := func(cl *testClient, from, n int, who string) {
+		for i := from; i < from+n; i++ {
+			cl.expectString(strconv.Itoa(i), who)
+		}
+	}
+
+	send(0, before)
+	for _, cl := range []*testClient{a, b, c} {
+		expect(cl, 0, before, "before the outage")
+	}
+
+	srv.Kill()
+	send(before, during)
+	// Local delivery does not wait for Redis.
+	expect(a, before, during, "a member on the sending node, Redis down")
+	expect(b, before, during, "a member on the sending node, Redis down")
+	time.Sleep(3 * time.Second) // the outage itself
+	srv.Restart()
+	send(before+during, after)
+	expect(a, before+during, after, "after the outage")
+	expect(b, before+during, after, "after the outage")
+	expect(c, before, during+after, "the other node: nothing sent during the outage is lost")
+}
