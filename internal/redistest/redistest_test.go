@@ -3,6 +3,7 @@ package redistest_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,4 +54,19 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	assert.Positive(t, moved, "some keys belong to the other masters")
+}
+
+func TestSentinel(t *testing.T) {
+	master := redistest.Start(t)
+	replica := redistest.StartReplica(t, master)
+	sentinel := redistest.StartSentinel(t, "mymaster", master)
+	_, err := master.Do("SET", "k", "v")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		got, err := replica.Do("GET", "k")
+		return err == nil && got == "v"
+	}, 10*time.Second, 20*time.Millisecond, "the replica does not replicate")
+	info, err := sentinel.Do("INFO", "sentinel")
+	require.NoError(t, err)
+	assert.Contains(t, info, "name=mymaster")
 }

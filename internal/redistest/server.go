@@ -30,6 +30,10 @@ type Server struct {
 	port    int
 	dir     string
 	cluster bool
+	extra   []string // more arguments: replication, sentinel mode
+	// sentinelConf, when set, is the config file of a Sentinel: the
+	// process runs in sentinel mode.
+	sentinelConf string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -46,9 +50,9 @@ func Start(t testing.TB) *Server {
 	return start(t, false)
 }
 
-func start(t testing.TB, cluster bool) *Server {
+func start(t testing.TB, cluster bool, extra ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, dir: t.TempDir(), cluster: cluster}
+	s := &Server{t: t, dir: t.TempDir(), cluster: cluster, extra: extra}
 	t.Cleanup(s.stop)
 	var lastErr error
 	for range startAttempts {
@@ -104,16 +108,23 @@ func (s *Server) Do(args ...string) (string, error) {
 func (s *Server) run() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	args := []string{
+	var args []string
+	if s.sentinelConf != "" {
+		args = append(args, s.sentinelConf, "--sentinel")
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--protected-mode", "no",
-		"--save", "",
-		"--appendonly", "no",
 		"--dir", s.dir,
 		"--logfile", "",
 		"--daemonize", "no",
+	)
+	if s.sentinelConf == "" {
+		// No persistence; a replica gets its first sync at once.
+		args = append(args, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0")
 	}
+	args = append(args, s.extra...)
 	if s.cluster {
 		args = append(args,
 			"--cluster-enabled", "yes",
