@@ -104,7 +104,8 @@
 // SentinelAddrs: ...}). After a failover go-redis reconnects to the new
 // master; the subscriptions are restored and the outbox flushed as after any
 // outage, and the probe replaces a subscription connection still attached
-// to the old master.
+// to the old master. TestSentinelFailover kills a master under traffic:
+// Sentinel promotes the replica and nothing published meanwhile is lost.
 //
 // # Cluster
 //
