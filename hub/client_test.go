@@ -50,6 +50,7 @@ func serve(t testing.TB, s *Server) string {
 type testClient struct {
 	t     testing.TB
 	ws    *websocket.Conn
+	lp    *longPoller // instead of ws for a long-polling client (transport_test.go)
 	codec protocol.Codec
 	id    string
 	buf   []byte
@@ -96,8 +97,8 @@ func (c *testClient) handshake(version int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	hs := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: c.codec.Name(), Version: version})
-	require.NoError(c.t, c.ws.Write(ctx, websocket.MessageText, hs))
-	_, data, err := c.ws.Read(ctx)
+	require.NoError(c.t, c.write(ctx, websocket.MessageText, hs))
+	data, err := c.read(ctx)
 	require.NoError(c.t, err)
 	resp, n, err := protocol.ParseHandshakeResponse(data)
 	require.NoError(c.t, err)
@@ -115,7 +116,7 @@ func (c *testClient) send(m protocol.Message) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(c.t, c.ws.Write(ctx, typ, b))
+	require.NoError(c.t, c.write(ctx, typ, b))
 }
 
 // recv returns the next message that is not a Ping.
@@ -149,7 +150,7 @@ func (c *testClient) tryRecv(timeout time.Duration) (protocol.Message, error) {
 				continue
 			}
 		}
-		_, data, err := c.ws.Read(ctx)
+		data, err := c.read(ctx)
 		if err != nil {
 			return nil, err
 		}

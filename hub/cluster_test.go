@@ -44,11 +44,18 @@ func (n topology) String() string { return fmt.Sprintf("%d-node", int(n)) }
 
 // mode is one combination of the hub test matrix.
 type mode struct {
-	codec protocol.Codec
-	nodes topology
+	codec     protocol.Codec
+	nodes     topology
+	transport transport // "" means WebSockets
 }
 
-func (m mode) String() string { return m.codec.Name() + "/" + m.nodes.String() }
+func (m mode) String() string {
+	s := m.codec.Name() + "/" + m.nodes.String()
+	if m.transport != "" && m.transport != webSockets {
+		s += "/" + string(m.transport)
+	}
+	return s
+}
 
 // allModes is the matrix that behaviour tests run in: every codec in every
 // topology.
@@ -57,6 +64,18 @@ var allModes = func() []mode {
 	for _, n := range []topology{1, 2, 3} {
 		for _, c := range codecs {
 			ms = append(ms, mode{codec: c, nodes: n})
+		}
+	}
+	return ms
+}()
+
+// withTransports is allModes plus, where the transport matters (order
+// and delivery), long polling with every codec on one and two hubs.
+var withTransports = func() []mode {
+	ms := append([]mode(nil), allModes...)
+	for _, n := range []topology{1, 2} {
+		for _, c := range codecs {
+			ms = append(ms, mode{codec: c, nodes: n, transport: longPolling})
 		}
 	}
 	return ms

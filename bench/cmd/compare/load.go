@@ -94,9 +94,9 @@ func dial(ctx context.Context, base string) (ws *websocket.Conn, rest []byte, er
 	}
 }
 
-// dialAll opens n connections, 32 at a time, calling each ready (if not
-// nil) after its handshake. It closes what it opened if any dial fails.
-func dialAll(ctx context.Context, base string, n int, ready func(i int, ws *websocket.Conn, rest []byte)) ([]*websocket.Conn, error) {
+// dialAll opens n connections, 32 at a time, to the hubs at bases in
+// turn, calling each ready (if not nil) after its handshake. It closes what it opened if any dial fails.
+func dialAll(ctx context.Context, bases []string, n int, ready func(i int, ws *websocket.Conn, rest []byte)) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 32)
@@ -106,7 +106,7 @@ func dialAll(ctx context.Context, base string, n int, ready func(i int, ws *webs
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ws, rest, err := dial(ctx, base)
+			ws, rest, err := dial(ctx, bases[i%len(bases)])
 			if err != nil {
 				errs[i] = err
 				return
@@ -149,7 +149,7 @@ func runEcho(srv *server, conns int, duration time.Duration, profiles map[string
 	// A server that stops answering fails the run instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), duration+30*time.Second)
 	defer cancel()
-	wss, err := dialAll(ctx, srv.url, conns, nil)
+	wss, err := dialAll(ctx, srv.urls, conns, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +332,7 @@ func runFanout(srv *server, conns, messages int) (*fanoutResult, error) {
 			}
 		}
 	}
-	wss, err := dialAll(ctx, srv.url, conns, func(i int, ws *websocket.Conn, rest []byte) {
+	wss, err := dialAll(ctx, srv.urls, conns, func(i int, ws *websocket.Conn, rest []byte) {
 		wg.Add(1)
 		go read(&recv[i], ws, rest)
 	})
@@ -440,7 +440,7 @@ type idleResult struct {
 func runIdle(srv *server, conns int, heapProfile string) (*idleResult, error) {
 	time.Sleep(300 * time.Millisecond)
 	rss0, g0 := srv.rss(), srv.goroutines()
-	wss, err := dialAll(context.Background(), srv.url, conns, nil)
+	wss, err := dialAll(context.Background(), srv.urls, conns, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -27,14 +27,14 @@ import (
 var servers = []string{"listhub", "peer", "naive"}
 
 func main() {
-	serveKind := flag.String("serve", "", "run one server (listhub, peer or naive) instead of the comparison")
+	serveKind := flag.String("serve", "", "run one server (listhub, listhub-2node, peer or naive) instead of the comparison")
 	addr := flag.String("addr", "127.0.0.1:0", "with -serve: the address to listen on")
 	duration := flag.Duration("duration", 5*time.Second, "echo: measured time per server, after 1 s of warm-up")
 	conns := flag.Int("conns", 100, "echo: connections, one call outstanding each")
 	fanoutConns := flag.Int("fanout-conns", 1000, "fan-out: connections")
 	messages := flag.Int("messages", 1000, "fan-out: messages broadcast to every connection")
 	idle := flag.Int("idle", 2000, "idle: connections held open")
-	scenarios := flag.String("scenarios", "echo,fanout,idle", "scenarios to run, comma-separated (also: redis)")
+	scenarios := flag.String("scenarios", "echo,fanout,fanout2,idle", "scenarios to run, comma-separated (fanout2: listhub on two nodes of a MemoryBus; redis: two listhub nodes on a redis-server)")
 	redisAddr := flag.String("redis", "", "with -serve listhub-redis: the Redis server's address")
 	only := flag.String("servers", strings.Join(servers, ","), "servers to run, comma-separated")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the listhub server during echo to this file")
@@ -78,7 +78,7 @@ func main() {
 				}
 				rows[kind] = []float64{r.callsPerSec, us(r.p50), us(r.p99), us(r.mean), us(r.cpuPerCall)}
 			}
-			table([]string{"calls/s", "p50 µs", "p99 µs", "mean µs", "server CPU µs/call"}, rows, run)
+			table([]string{"calls/s", "p50 µs", "p99 µs", "mean µs", "server CPU µs/call"}, rows, run, peerRatios...)
 		case "fanout":
 			fmt.Printf("FAN-OUT: %d connections, %d messages broadcast to all (%d deliveries), window %d messages\n",
 				*fanoutConns, *messages, *fanoutConns**messages, fanoutWindow)
@@ -92,7 +92,23 @@ func main() {
 				rows[kind] = []float64{r.perSec, us(r.cpuPerDelivery), us(r.p50), us(r.p99),
 					float64(r.outOfOrder), float64(r.expected - r.delivered)}
 			}
-			table([]string{"deliveries/s", "server CPU µs/delivery", "p50 µs", "p99 µs", "out of order", "lost"}, rows, run)
+			table([]string{"deliveries/s", "server CPU µs/delivery", "p50 µs", "p99 µs", "out of order", "lost"}, rows, run, peerRatios...)
+		case "fanout2":
+			fmt.Printf("FAN-OUT, TWO NODES: %d connections spread over two listhub hubs on one backplane.MemoryBus, %d messages broadcast to all from the first (%d deliveries), window %d messages\n",
+				*fanoutConns, *messages, *fanoutConns**messages, fanoutWindow)
+			rows := map[string][]float64{}
+			kinds := []string{"listhub", "listhub-2node"}
+			for _, kind := range kinds {
+				r, err := withServer(kind, func(s *server) (*fanoutResult, error) { return runFanout(s, *fanoutConns, *messages) })
+				if err != nil {
+					fmt.Printf("  %s: skipped: %v\n", kind, err)
+					continue
+				}
+				rows[kind] = []float64{r.perSec, us(r.cpuPerDelivery), us(r.p50), us(r.p99),
+					float64(r.outOfOrder), float64(r.expected - r.delivered)}
+			}
+			table([]string{"deliveries/s", "server CPU µs/delivery", "p50 µs", "p99 µs", "out of order", "lost"}, rows, kinds,
+				[2]string{"listhub-2node", "listhub"})
 		case "redis":
 			fmt.Printf("REDIS: %d connections in one group on one listhub node, %d messages sent to the group on another node through one redis-server (window %d)\n",
 				*fanoutConns, *messages, fanoutWindow)
@@ -117,16 +133,20 @@ func main() {
 				}
 				rows[kind] = []float64{r.rssPerConn / 1024, r.goroutinesPerConn}
 			}
-			table([]string{"RSS KB/conn", "goroutines/conn"}, rows, run)
+			table([]string{"RSS KB/conn", "goroutines/conn"}, rows, run, peerRatios...)
 		default:
 			fmt.Printf("unknown scenario %q\n", sc)
 		}
 	}
 }
 
-// table prints one row per server and, for every figure, listhub's ratio
-// to the peer and to the naive server.
-func table(cols []string, rows map[string][]float64, order []string) {
+// peerRatios are the ratios most tables show: listhub's to the peer's and
+// to the naive server's.
+var peerRatios = [][2]string{{"listhub", "peer"}, {"listhub", "naive"}}
+
+// table prints one row per server and, for every figure, the ratios of
+// the given pairs of servers (numerator, denominator).
+func table(cols []string, rows map[string][]float64, order []string, ratios ...[2]string) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "  server\t%s\t\n", strings.Join(cols, "\t"))
 	for _, kind := range order {
@@ -134,9 +154,9 @@ func table(cols []string, rows map[string][]float64, order []string) {
 			fmt.Fprintf(w, "  %s\t%s\t\n", kind, join(r, func(v float64) string { return num(v) }))
 		}
 	}
-	lh, ok := rows["listhub"]
-	for _, other := range []string{"peer", "naive"} {
-		o, ok2 := rows[other]
+	for _, pair := range ratios {
+		lh, ok := rows[pair[0]]
+		o, ok2 := rows[pair[1]]
 		if !ok || !ok2 {
 			continue
 		}
@@ -144,7 +164,7 @@ func table(cols []string, rows map[string][]float64, order []string) {
 		for i := range lh {
 			ratios[i] = lh[i] / o[i]
 		}
-		fmt.Fprintf(w, "  listhub/%s\t%s\t\n", other, join(ratios, func(v float64) string {
+		fmt.Fprintf(w, "  %s/%s\t%s\t\n", pair[0], pair[1], join(ratios, func(v float64) string {
 			if v != v || v > 1e9 || v < -1e9 { // NaN or x/0
 				return "-"
 			}
@@ -179,7 +199,8 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 // server is a running server process.
 type server struct {
 	kind string
-	url  string // the hub's URL
+	url  string   // the hub's URL (the first node's, for a cluster)
+	urls []string // every node's hub URL; clients connect to them in turn
 	cmd  *exec.Cmd
 	// broadcastBase, when set, is the base URL of the server that fan-out
 	// asks to broadcast (another node of a cluster); by default, this one.
@@ -210,7 +231,11 @@ func withServer[R any](kind string, f func(*server) (R, error), args ...string) 
 		return zero, fmt.Errorf("%s did not start: %w", kind, err)
 	}
 	go io.Copy(io.Discard, out)
-	s.url = strings.TrimSpace(line)
+	s.urls = strings.Fields(line)
+	if len(s.urls) == 0 {
+		return zero, fmt.Errorf("%s printed no URL", kind)
+	}
+	s.url = s.urls[0]
 	return f(s)
 }
 

@@ -21,7 +21,9 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/philippseith/signalr"
 
+	"github.com/listhub/listhub/backplane"
 	"github.com/listhub/listhub/hub"
+	"github.com/listhub/listhub/hub/connection"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -42,6 +44,8 @@ func serve(kind, addr, redisAddr string) error {
 	switch kind {
 	case "listhub":
 		bc, err = mountListhub(mux)
+	case "listhub-2node":
+		bc, err = mountListhubCluster(mux)
 	case "peer":
 		bc, err = mountPeer(mux)
 	case "naive":
@@ -79,7 +83,11 @@ func serve(kind, addr, redisAddr string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("http://%s%s\n", ln.Addr(), hubPath)
+	if kind == "listhub-2node" {
+		fmt.Printf("http://%s%s http://%s%s\n", ln.Addr(), hubPath, ln.Addr(), hubPath2)
+	} else {
+		fmt.Printf("http://%s%s\n", ln.Addr(), hubPath)
+	}
 	return http.Serve(ln, mux)
 }
 
@@ -108,6 +116,44 @@ func mountListhub(mux *http.ServeMux) (broadcaster, error) {
 	}, nil
 }
 
+// hubPath2 is where the second node of listhub-2node mounts its hub.
+const hubPath2 = "/hub2"
+
+// mountListhubCluster mounts two listhub hubs, each with its own node of
+// one backplane.MemoryBus, at hubPath and hubPath2: the load generator
+// connects to them in turn, and broadcasts go through the first, so half
+// of the deliveries cross the bus.
+func mountListhubCluster(mux *http.ServeMux) (broadcaster, error) {
+	bus := backplane.NewMemoryBus()
+	var first *hub.Server
+	for _, path := range []string{hubPath, hubPath2} {
+		srv, err := hub.New(hub.Config{
+			Backplane: bus.Node(),
+			Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := srv.Register("Echo", func(s string) string { return s }); err != nil {
+			return nil, err
+		}
+		mux.Handle(path, srv)
+		mux.Handle(path+"/negotiate", srv)
+		if first == nil {
+			first = srv
+		}
+	}
+	all := first.Clients().All()
+	return func(ctx context.Context, from, n int) error {
+		for seq := from; seq < from+n; seq++ {
+			if err := all.Send(ctx, "Msg", seq, time.Now().UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
 // peerHub is the peer's hub: its server creates one per invocation
 // (SimpleHubFactory) and calls exported methods by reflection.
 type peerHub struct{ signalr.Hub }
@@ -117,11 +163,15 @@ func (h *peerHub) Echo(s string) string { return s }
 
 // mountPeer mounts github.com/philippseith/signalr the way its README
 // does, with its defaults, logging warnings and errors only (its default
-// logs every connect and disconnect at info level).
+// logs every connect and disconnect at info level). Since v0.11.0 it
+// answers 429 once 1,000 negotiations are pending, and the idle
+// scenario's 2,000 connections hit that; the limit is raised to listhub's
+// (connection.DefaultMaxPendingNegotiations).
 func mountPeer(mux *http.ServeMux) (broadcaster, error) {
 	quiet := level.NewFilter(kitlog.NewLogfmtLogger(os.Stderr), level.AllowWarn())
 	srv, err := signalr.NewServer(context.Background(),
 		signalr.SimpleHubFactory(&peerHub{}),
+		signalr.MaxNegotiationConnections(connection.DefaultMaxPendingNegotiations),
 		signalr.Logger(quiet, false))
 	if err != nil {
 		return nil, err
