@@ -22,9 +22,9 @@ import (
 )
 
 // redisCluster starts n hubs, each with its own Redis client and backplane
-// node on the server at addr. Hubs close before their nodes, nodes before
-// their clients.
-func redisCluster(t testing.TB, n int, cfg Config, addr string) []*testNode {
+// node on the server at addr, set up by setup (nil for none). Hubs close
+// before their nodes, nodes before their clients.
+func redisCluster(t testing.TB, n int, cfg Config, setup func(s *Server), addr string) []*testNode {
 	t.Helper()
 	nodes := make([]*testNode, n)
 	for i := range nodes {
@@ -37,7 +37,7 @@ func redisCluster(t testing.TB, n int, cfg Config, addr string) []*testNode {
 		t.Cleanup(func() { assert.NoError(t, bp.Close()) })
 		c := cfg
 		c.Backplane = bp
-		s, url := testServer(t, c, nil)
+		s, url := testServer(t, c, setup)
 		nodes[i] = &testNode{srv: s, url: url}
 	}
 	return nodes
@@ -49,7 +49,7 @@ func redisCluster(t testing.TB, n int, cfg Config, addr string) []*testNode {
 func TestRedisCrossNode(t *testing.T) {
 	srv := redistest.Start(t)
 	forEachCodec(t, func(t *testing.T, codec protocol.Codec) {
-		nodes := redisCluster(t, 2, Config{Authenticator: userFromQuery}, srv.Addr())
+		nodes := redisCluster(t, 2, Config{Authenticator: userFromQuery}, nil, srv.Addr())
 		ctx := context.Background()
 		n0, n1 := nodes[0].srv, nodes[1].srv
 		ann := dial(t, nodes[0].url+"?user=ann", codec)
@@ -105,7 +105,7 @@ func TestRedisCrossNode(t *testing.T) {
 func TestRedisRemoteCommandLatency(t *testing.T) {
 	const rounds = 500
 	srv := redistest.Start(t)
-	nodes := redisCluster(t, 2, Config{}, srv.Addr())
+	nodes := redisCluster(t, 2, Config{}, nil, srv.Addr())
 	c := dial(t, nodes[1].url, protocol.JSON{})
 	ctx := context.Background()
 	groups := nodes[0].srv.Groups()
@@ -145,7 +145,7 @@ func TestRedisRemoteCommandLatency(t *testing.T) {
 func TestRedisOutageUnderTraffic(t *testing.T) {
 	const before, during, after = 50, 50, 50
 	srv := redistest.Start(t)
-	nodes := redisCluster(t, 2, Config{}, srv.Addr())
+	nodes := redisCluster(t, 2, Config{}, nil, srv.Addr())
 	ctx := context.Background()
 	n0 := nodes[0].srv
 	a, b := dial(t, nodes[0].url, protocol.JSON{}), dial(t, nodes[0].url, protocol.JSON{})

@@ -48,8 +48,15 @@
 //	bytes 1..8   send time, Unix ns, big endian (the lag in Health)
 //	repeated:    uvarint length, payload
 //
-// so the messages of one publisher on one channel arrive in order, and a
-// busy channel costs one PUBLISH per round trip, not one per message. The
+// so a busy channel costs one PUBLISH per round trip, not one per message.
+// With classic pub/sub a frame is a run of consecutive messages for one
+// channel, the frames go out in publishing order and every node reads all its
+// channels from one connection: the messages of one publisher arrive in the
+// order they were published, across channels too, which the hub relies on to
+// keep one sender's messages to one connection in order whatever target
+// carries them. With sharded pub/sub channels live on different connections,
+// so a frame takes all its channel's messages of the batch and the order holds
+// per channel only. The
 // payloads are the hub's, which carry their own version byte (package
 // internal/nodemsg: version, kind, origin node, then the message encoded once
 // per hub protocol); a node drops, counts and logs (once) a frame it cannot
@@ -84,7 +91,11 @@
 //     subscriptions are back (or NodeTimeout has passed), so an outage of a few
 //     seconds loses nothing that was published during it: nodes receive it
 //     late, in order. A message whose PUBLISH Redis executed but whose reply
-//     was lost to the crash may, rarely, arrive twice.
+//     was lost to the crash may, rarely, arrive twice. The outbox publishes
+//     through its own client with the given client's settings but no command
+//     retries and one dial attempt (for *redis.Client and *redis.ClusterClient),
+//     so that no publish lands after Redis returns but before the nodes have
+//     subscribed again.
 //   - Messages that other nodes had already published into Redis but that
 //     Redis had not yet delivered when it died are lost with it (that is
 //     pub/sub), and no node is declared dead because of an outage: after Redis

@@ -32,7 +32,11 @@ const closeTimeout = 2 * time.Second
 // pub/sub. It is safe for concurrent use. See the package documentation for
 // the channel and key layout and the outage guarantees.
 type Redis struct {
-	client  goredis.UniversalClient
+	client goredis.UniversalClient
+	// pub is the client the outbox publishes with (see publishingClient);
+	// ownPub says the backplane made it and closes it.
+	pub     goredis.UniversalClient
+	ownPub  bool
 	opts    Options
 	log     *slog.Logger
 	id      backplane.NodeID
@@ -82,6 +86,7 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 		subs:   make(map[string]*subscription),
 		done:   make(chan struct{}),
 	}
+	r.pub, r.ownPub = publishingClient(client)
 	_, isCluster := client.(*goredis.ClusterClient)
 	r.sharded = o.Sharding == ShardingOn || (o.Sharding == ShardingAuto && isCluster)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -99,6 +104,9 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 	// visible to LiveNodes of the others before New returns.
 	if err := r.nodes.beat(ctx, false); err != nil {
 		r.cancel()
+		if r.ownPub {
+			_ = r.pub.Close()
+		}
 		return nil, fmt.Errorf("redis backplane: register node: %w", err)
 	}
 	r.stats.since = time.Now()
@@ -132,7 +140,9 @@ func (r *Redis) NodeID() backplane.NodeID { return r.id }
 
 // Publish queues payload for channel and returns; the publishing goroutine
 // sends queued messages in batches, one pipelined round trip per batch, in
-// order per channel. While Redis is unreachable messages wait in the outbox
+// the order they were published: with classic pub/sub the other nodes see
+// one publisher's messages in that order across channels, with sharded
+// pub/sub per channel. While Redis is unreachable messages wait in the outbox
 // (see Options.OutboxMessages); when it is full Publish returns
 // ErrOutboxFull.
 func (r *Redis) Publish(ctx context.Context, channel string, payload []byte) error {
@@ -257,7 +267,31 @@ func (r *Redis) shutdown(graceful bool) {
 		}
 		r.wg.Wait()
 		r.nodes.endWatches()
+		if r.ownPub {
+			_ = r.pub.Close()
+		}
 	})
+}
+
+// publishingClient returns the client the outbox publishes with: for a
+// *redis.Client (single server or Sentinel) or a *redis.ClusterClient, a
+// client with the same settings but no command retries and a single dial
+// attempt, so that a publish fails at once while Redis is unreachable rather
+// than succeeding after go-redis's retries, seconds later, when Redis is back
+// but the other nodes have not subscribed again (the outbox waits for them).
+// Other clients are used as they are.
+func publishingClient(c goredis.UniversalClient) (goredis.UniversalClient, bool) {
+	switch c := c.(type) {
+	case *goredis.Client:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, 4
+		return goredis.NewClient(&o), true
+	case *goredis.ClusterClient:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries = -1, 1
+		return goredis.NewClusterClient(&o), true
+	}
+	return c, false
 }
 
 // sleep waits d or until the node closes; it reports whether the node is
