@@ -270,6 +270,7 @@ func TestResubscribeManyChannels(t *testing.T) {
 func TestSilentLinkReplaced(t *testing.T) {
 	srv := startServer(t)
 	opts := testOptions()
+	opts.ProbeInterval = 200 * time.Millisecond
 	node := newNode(t, singleClient(t, srv.Addr()), opts)
 	ctx := t.Context()
 	rec := &seqRecorder{}
