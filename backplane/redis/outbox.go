@@ -262,6 +262,9 @@ func (o *outbox) dropAgedLocked() {
 // when the node closes meanwhile.
 func (o *outbox) awaitRedis(outage bool) bool {
 	r := o.r
+	// Redis's time of the last beat before the trouble: a node whose
+	// subscriptions were in place after it has them back.
+	since := r.nodes.lastBeat()
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
 		err := r.pub.Ping(ctx).Err()
@@ -275,7 +278,7 @@ func (o *outbox) awaitRedis(outage bool) bool {
 		}
 	}
 	if outage {
-		r.nodes.awaitSubscribed()
+		r.nodes.awaitSubscribed(since)
 	}
 	select {
 	case <-r.done:

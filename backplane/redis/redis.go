@@ -24,6 +24,9 @@ var _ backplane.Backplane = (*Redis)(nil)
 // counted in Health.
 var ErrOutboxFull = errors.New("redis backplane: outbox full, message dropped")
 
+// publishingPoolSize is the pool size of the publishing client.
+const publishingPoolSize = 256
+
 // closeTimeout bounds what Close spends on flushing the outbox and leaving
 // the node set.
 const closeTimeout = 2 * time.Second
@@ -273,7 +276,8 @@ func (r *Redis) shutdown(graceful bool) {
 	})
 }
 
-// publishingClient returns the client the outbox publishes with: for a
+// publishingClient returns the client the outbox publishes with (and the
+// node set is kept with): for a
 // *redis.Client (single server or Sentinel) or a *redis.ClusterClient, a
 // client with the same settings but no command retries and a single dial
 // attempt, so that a publish fails at once while Redis is unreachable rather
@@ -281,14 +285,18 @@ func (r *Redis) shutdown(graceful bool) {
 // but the other nodes have not subscribed again (the outbox waits for them).
 // Other clients are used as they are.
 func publishingClient(c goredis.UniversalClient) (goredis.UniversalClient, bool) {
+	// go-redis stops dialling for a second once as many dials as PoolSize
+	// have failed in a row; a pool of publishingPoolSize (connections are
+	// made only when used: the outbox uses one at a time) keeps that from
+	// delaying the return after an outage of less than about 20 s.
 	switch c := c.(type) {
 	case *goredis.Client:
 		o := *c.Options()
-		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, 4
+		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
 		return goredis.NewClient(&o), true
 	case *goredis.ClusterClient:
 		o := *c.Options()
-		o.MaxRetries, o.DialerRetries = -1, 1
+		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
 		return goredis.NewClusterClient(&o), true
 	}
 	return c, false
