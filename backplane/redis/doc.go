@@ -96,10 +96,11 @@
 //     retries and one dial attempt (for *redis.Client and *redis.ClusterClient),
 //     so that no publish lands after Redis returns but before the nodes have
 //     subscribed again.
-//   - Messages that other nodes had already published into Redis but that
-//     Redis had not yet delivered when it died are lost with it (that is
-//     pub/sub), and no node is declared dead because of an outage: after Redis
-//     returns, the nodes get one NodeTimeout to beat again.
+//   - Messages Redis had already taken (and answered) but not yet passed on
+//     when it crashed are lost with it: that is pub/sub. The tests see at most
+//     one such message per crash, the one in flight at that instant. No node
+//     is declared dead because of an outage: after Redis returns, the nodes
+//     get one NodeTimeout to beat again.
 //   - Each subscription connection is probed every Options.ProbeInterval
 //     (1 s) with a message to itself; a connection that misses its probes for
 //     3 intervals although Redis answers (a half-dead link, as after some

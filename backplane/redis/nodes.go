@@ -61,6 +61,7 @@ type nodeWatch struct {
 	reachable  bool
 	restoredAt time.Time
 	lastNow    int64              // Redis time of the last successful beat, ms
+	lastNowAt  time.Time          // local time when lastNow was read
 	leftQueue  []backplane.NodeID // announced their leaving, to be reported
 	watchers   map[uint64]func(backplane.NodeID)
 	nextWatch  uint64
@@ -116,7 +117,7 @@ func (n *nodeWatch) beat(ctx context.Context, subscribed bool) error {
 	if !n.reachable {
 		n.reachable, n.restoredAt = true, time.Now()
 	}
-	n.lastNow = now
+	n.lastNow, n.lastNowAt = now, time.Now()
 	alive := n.aliveLocked(now, members)
 	grace := time.Since(n.restoredAt) < n.r.opts.NodeTimeout
 	var goneNow []backplane.NodeID
@@ -198,16 +199,20 @@ func (n *nodeWatch) liveNodes(ctx context.Context) ([]backplane.NodeID, error) {
 	return ids, nil
 }
 
-// lastBeat returns Redis's time of this node's last successful beat, ms.
-func (n *nodeWatch) lastBeat() int64 {
+// redisNow estimates Redis's time now, ms, from the last successful beat
+// and the local time passed since (the two clocks run at the same rate). A
+// node that says its subscriptions are in place after this moment has them
+// back after whatever is going wrong now; after a failover the replica also
+// holds the nodes' earlier marks, which must not count.
+func (n *nodeWatch) redisNow() int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.lastNow
+	return n.lastNow + time.Since(n.lastNowAt).Milliseconds()
 }
 
 // awaitSubscribed waits, for at most NodeTimeout, until every node known to
-// be alive has said after since (Redis time, ms: the last beat before the
-// outage) that its subscriptions are in place again.
+// be alive has said after since (Redis time, ms: when the trouble was
+// noticed) that its subscriptions are in place again.
 func (n *nodeWatch) awaitSubscribed(since int64) {
 	n.mu.Lock()
 	want := make([]backplane.NodeID, 0, len(n.live)+1)

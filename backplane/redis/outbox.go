@@ -262,9 +262,9 @@ func (o *outbox) dropAgedLocked() {
 // when the node closes meanwhile.
 func (o *outbox) awaitRedis(outage bool) bool {
 	r := o.r
-	// Redis's time of the last beat before the trouble: a node whose
-	// subscriptions were in place after it has them back.
-	since := r.nodes.lastBeat()
+	// Redis's time now, when the trouble is noticed: a node that says its
+	// subscriptions are in place after it has them back.
+	since := r.nodes.redisNow()
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
 		err := r.pub.Ping(ctx).Err()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/listhub/listhub/backplane"
 )
@@ -289,14 +290,21 @@ func publishingClient(c goredis.UniversalClient) (goredis.UniversalClient, bool)
 	// have failed in a row; a pool of publishingPoolSize (connections are
 	// made only when used: the outbox uses one at a time) keeps that from
 	// delaying the return after an outage of less than about 20 s.
+	// The copy gets no push-notification processor or maintenance
+	// notifications of its own: those are the original client's, which it
+	// set up, and sharing them fails.
 	switch c := c.(type) {
 	case *goredis.Client:
 		o := *c.Options()
 		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
+		o.PushNotificationProcessor = nil
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 		return goredis.NewClient(&o), true
 	case *goredis.ClusterClient:
 		o := *c.Options()
 		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
+		o.PushNotificationProcessor = nil
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 		return goredis.NewClusterClient(&o), true
 	}
 	return c, false
