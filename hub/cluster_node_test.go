@@ -162,3 +162,35 @@ func TestWatchMembers(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, want, events)
 }
+
+// Payloads of an unknown version, of an unknown kind or malformed are
+// dropped without harm, on every channel a node listens to.
+func TestClusterDropsBadPayloads(t *testing.T) {
+	nodes, bus := testCluster(t, 2, Config{}, nil)
+	c := dial(t, nodes[0].url, protocol.JSON{})
+	ctx := context.Background()
+	require.NoError(t, nodes[1].srv.Groups().Add(ctx, c.id, "g"))
+	stranger := bus.Node()
+	t.Cleanup(func() { _ = stranger.Close() })
+	s := nodes[0].srv
+	channels := []string{s.channelAll(), s.channelGroup("g"), s.channelConn(c.id), s.inboxOf(s.NodeID())}
+	bad := [][]byte{
+		nil,
+		{0},
+		{2, 'M', 0},                          // unknown version
+		{0x93, 0xa1, 'x'},                    // a MessagePack array, as ASP.NET's backplane sends
+		{1, 'Z', 0},                          // unknown kind
+		{1, 'M', 5, 'a'},                     // origin cut short
+		{1, 'M', 1, 'x', 9},                  // message cut short
+		{1, 'C', 1, 'x', 1, 'A'},             // command cut short
+		{1, 'R', 1, 'x', 7, 'D', 0, 0, 2, 0}, // reply with a bad flag
+		{1, 'M', 1, 'x', 0, 1, 0, 0xff, 0xff, 0xff, 0xff}, // frame longer than the payload
+	}
+	for _, ch := range channels {
+		for _, p := range bad {
+			require.NoError(t, stranger.Publish(ctx, ch, p))
+		}
+	}
+	require.NoError(t, nodes[1].srv.Clients().Group("g").Send(ctx, "Msg", "still-works"))
+	c.expectString("still-works")
+}

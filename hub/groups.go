@@ -13,8 +13,8 @@ import (
 // A connection may be on any node. For a connection of another node, the
 // node that owns it applies the change and answers; Add and Remove return
 // after that answer, so a message sent to the group right after Add
-// returns reaches the connection. Changes of one connection are applied in
-// the order they were made.
+// returns reaches the connection. The changes of one connection made on one
+// node are applied in the order they were made.
 type Groups struct {
 	srv *Server
 }

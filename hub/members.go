@@ -11,7 +11,9 @@ type MemberEventKind int
 
 // The changes WatchMembers reports.
 const (
-	// MemberConnected: a connection finished its handshake on this node.
+	// MemberConnected: a connection is finishing its handshake on this
+	// node; it comes before any other event of the connection. (If the
+	// handshake response cannot be sent, MemberDisconnected follows.)
 	MemberConnected MemberEventKind = iota + 1
 	// MemberDisconnected: a connection of this node ended; the MemberLeft
 	// events of its groups come before it.

@@ -70,6 +70,9 @@ func (r *registry) add(ctx context.Context, h *hubConn, started func() error) er
 			}
 		}
 	}
+	// Reported before the connection can be found, so that no join of it
+	// is reported first.
+	r.events.emit(MemberEvent{Kind: MemberConnected, ConnectionID: h.id, UserID: h.userID})
 	r.mu.Lock()
 	if err := started(); err != nil {
 		r.mu.Unlock()
@@ -77,12 +80,12 @@ func (r *registry) add(ctx context.Context, h *hubConn, started func() error) er
 			r.unsubscribe(ctx, r.srv.channelUser(h.userID))
 		}
 		r.unsubscribe(ctx, connCh)
+		r.events.emit(MemberEvent{Kind: MemberDisconnected, ConnectionID: h.id, UserID: h.userID})
 		return err
 	}
 	r.conns[h.id] = h
 	addMember(r.users, h.userID, h)
 	r.mu.Unlock()
-	r.events.emit(MemberEvent{Kind: MemberConnected, ConnectionID: h.id, UserID: h.userID})
 	return nil
 }
 
