@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/listhub/listhub/backplane"
+	"github.com/listhub/listhub/internal/redistest"
 	"github.com/listhub/listhub/protocol"
 )
 
@@ -47,6 +48,9 @@ type mode struct {
 	codec     protocol.Codec
 	nodes     topology
 	transport transport // "" means WebSockets
+	// redis puts the hubs on the Redis backplane (backplane/redis) and a
+	// redis-server started by the test instead of a MemoryBus.
+	redis bool
 }
 
 func (m mode) String() string {
@@ -54,17 +58,23 @@ func (m mode) String() string {
 	if m.transport != "" && m.transport != webSockets {
 		s += "/" + string(m.transport)
 	}
+	if m.redis {
+		s += "/redis"
+	}
 	return s
 }
 
 // allModes is the matrix that behaviour tests run in: every codec in every
-// topology.
+// topology, and every codec on two hubs on Redis.
 var allModes = func() []mode {
 	var ms []mode
 	for _, n := range []topology{1, 2, 3} {
 		for _, c := range codecs {
 			ms = append(ms, mode{codec: c, nodes: n})
 		}
+	}
+	for _, c := range codecs {
+		ms = append(ms, mode{codec: c, nodes: 2, redis: true})
 	}
 	return ms
 }()
@@ -93,9 +103,12 @@ func run(t *testing.T, f func(t *testing.T, m mode), modes ...mode) {
 }
 
 // start starts m's topology: a single hub on its own backplane, or
-// m.nodes hubs on one MemoryBus.
+// m.nodes hubs on one MemoryBus or on one redis-server.
 func (m mode) start(t *testing.T, cfg Config, setup func(s *Server)) []*testNode {
 	t.Helper()
+	if m.redis {
+		return redisCluster(t, int(m.nodes), cfg, setup, redistest.Start(t).Addr())
+	}
 	if m.nodes <= 1 {
 		s, url := testServer(t, cfg, setup)
 		return []*testNode{{srv: s, url: url}}

@@ -48,8 +48,15 @@
 //	bytes 1..8   send time, Unix ns, big endian (the lag in Health)
 //	repeated:    uvarint length, payload
 //
-// so the messages of one publisher on one channel arrive in order, and a
-// busy channel costs one PUBLISH per round trip, not one per message. The
+// so a busy channel costs one PUBLISH per round trip, not one per message.
+// With classic pub/sub a frame is a run of consecutive messages for one
+// channel, the frames go out in publishing order and every node reads all its
+// channels from one connection: the messages of one publisher arrive in the
+// order they were published, across channels too, which the hub relies on to
+// keep one sender's messages to one connection in order whatever target
+// carries them. With sharded pub/sub channels live on different connections,
+// so a frame takes all its channel's messages of the batch and the order holds
+// per channel only. The
 // payloads are the hub's, which carry their own version byte (package
 // internal/nodemsg: version, kind, origin node, then the message encoded once
 // per hub protocol); a node drops, counts and logs (once) a frame it cannot
@@ -84,11 +91,16 @@
 //     subscriptions are back (or NodeTimeout has passed), so an outage of a few
 //     seconds loses nothing that was published during it: nodes receive it
 //     late, in order. A message whose PUBLISH Redis executed but whose reply
-//     was lost to the crash may, rarely, arrive twice.
-//   - Messages that other nodes had already published into Redis but that
-//     Redis had not yet delivered when it died are lost with it (that is
-//     pub/sub), and no node is declared dead because of an outage: after Redis
-//     returns, the nodes get one NodeTimeout to beat again.
+//     was lost to the crash may, rarely, arrive twice. The outbox publishes
+//     through its own client with the given client's settings but no command
+//     retries and one dial attempt (for *redis.Client and *redis.ClusterClient),
+//     so that no publish lands after Redis returns but before the nodes have
+//     subscribed again.
+//   - Messages Redis had already taken (and answered) but not yet passed on
+//     when it crashed are lost with it: that is pub/sub. The tests see at most
+//     one such message per crash, the one in flight at that instant. No node
+//     is declared dead because of an outage: after Redis returns, the nodes
+//     get one NodeTimeout to beat again.
 //   - Each subscription connection is probed every Options.ProbeInterval
 //     (1 s) with a message to itself; a connection that misses its probes for
 //     3 intervals although Redis answers (a half-dead link, as after some
@@ -104,7 +116,8 @@
 // SentinelAddrs: ...}). After a failover go-redis reconnects to the new
 // master; the subscriptions are restored and the outbox flushed as after any
 // outage, and the probe replaces a subscription connection still attached
-// to the old master.
+// to the old master. TestSentinelFailover kills a master under traffic:
+// Sentinel promotes the replica and nothing published meanwhile is lost.
 //
 // # Cluster
 //

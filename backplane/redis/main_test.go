@@ -21,15 +21,16 @@ func TestMain(m *testing.M) {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// testOptions are fast liveness settings so the suite's node cases run in
-// about a second; the default settings have their own tests.
+// testOptions are somewhat faster liveness settings so the suite's
+// killed-node case runs in about three seconds, with margin enough that a
+// loaded machine does not make a live node look dead; the default settings
+// have their own tests (TestTwoProcesses).
 func testOptions() *Options {
 	return &Options{
-		Logger:        quietLogger(),
-		NodeName:      "test",
-		Heartbeat:     200 * time.Millisecond,
-		NodeTimeout:   time.Second,
-		ProbeInterval: 200 * time.Millisecond,
+		Logger:      quietLogger(),
+		NodeName:    "test",
+		Heartbeat:   500 * time.Millisecond,
+		NodeTimeout: 2500 * time.Millisecond,
 	}
 }
 

@@ -61,6 +61,7 @@ type nodeWatch struct {
 	reachable  bool
 	restoredAt time.Time
 	lastNow    int64              // Redis time of the last successful beat, ms
+	lastNowAt  time.Time          // local time when lastNow was read
 	leftQueue  []backplane.NodeID // announced their leaving, to be reported
 	watchers   map[uint64]func(backplane.NodeID)
 	nextWatch  uint64
@@ -116,7 +117,7 @@ func (n *nodeWatch) beat(ctx context.Context, subscribed bool) error {
 	if !n.reachable {
 		n.reachable, n.restoredAt = true, time.Now()
 	}
-	n.lastNow = now
+	n.lastNow, n.lastNowAt = now, time.Now()
 	alive := n.aliveLocked(now, members)
 	grace := time.Since(n.restoredAt) < n.r.opts.NodeTimeout
 	var goneNow []backplane.NodeID
@@ -153,7 +154,7 @@ func (n *nodeWatch) aliveLocked(now int64, members map[backplane.NodeID]int64) m
 }
 
 func (n *nodeWatch) runScript(ctx context.Context, s *goredis.Script, id, flag string) (int64, map[backplane.NodeID]int64, error) {
-	res, err := s.Run(ctx, n.r.client, n.keys, id, n.timeoutMs, flag).Slice()
+	res, err := s.Run(ctx, n.r.pub, n.keys, id, n.timeoutMs, flag).Slice()
 	if err != nil {
 		return 0, nil, fmt.Errorf("redis backplane: node set: %w", err)
 	}
@@ -198,12 +199,22 @@ func (n *nodeWatch) liveNodes(ctx context.Context) ([]backplane.NodeID, error) {
 	return ids, nil
 }
 
-// awaitSubscribed waits, for at most NodeTimeout, until every node known to
-// be alive has said since the last beat before the outage that its
-// subscriptions are in place again.
-func (n *nodeWatch) awaitSubscribed() {
+// redisNow estimates Redis's time now, ms, from the last successful beat
+// and the local time passed since (the two clocks run at the same rate). A
+// node that says its subscriptions are in place after this moment has them
+// back after whatever is going wrong now; after a failover the replica also
+// holds the nodes' earlier marks, which must not count.
+func (n *nodeWatch) redisNow() int64 {
 	n.mu.Lock()
-	since := n.lastNow
+	defer n.mu.Unlock()
+	return n.lastNow + time.Since(n.lastNowAt).Milliseconds()
+}
+
+// awaitSubscribed waits, for at most NodeTimeout, until every node known to
+// be alive has said after since (Redis time, ms: when the trouble was
+// noticed) that its subscriptions are in place again.
+func (n *nodeWatch) awaitSubscribed(since int64) {
+	n.mu.Lock()
 	want := make([]backplane.NodeID, 0, len(n.live)+1)
 	for id := range n.live {
 		want = append(want, id)
@@ -267,18 +278,25 @@ func (n *nodeWatch) event(payload string) {
 func (n *nodeWatch) announce(ctx context.Context, kind byte) error {
 	ch, msg := n.r.links[0].nodesChannel, string(kind)+string(n.r.id)
 	if n.r.sharded {
-		return n.r.client.SPublish(ctx, ch, msg).Err()
+		return n.r.pub.SPublish(ctx, ch, msg).Err()
 	}
-	return n.r.client.Publish(ctx, ch, msg).Err()
+	return n.r.pub.Publish(ctx, ch, msg).Err()
 }
 
 // markReady records at once that this node's subscriptions are in place, so
 // that a node holding messages for it after an outage need not wait for its
 // next beat.
 func (n *nodeWatch) markReady() {
-	ctx, cancel := context.WithTimeout(n.r.ctx, n.r.opts.Heartbeat)
-	defer cancel()
-	_ = n.beat(ctx, true)
+	// Right after an outage the first call may meet a dead pooled
+	// connection: try again rather than wait for the next beat.
+	for deadline := time.Now().Add(n.r.opts.NodeTimeout); time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(n.r.ctx, n.r.opts.Heartbeat)
+		err := n.beat(ctx, true)
+		cancel()
+		if err == nil || !n.r.sleep(n.r.opts.RetryInterval/4) {
+			return
+		}
+	}
 }
 
 func (n *nodeWatch) reportLeft() {
@@ -302,7 +320,7 @@ func (n *nodeWatch) reportLeft() {
 // leave removes this node from the node set: the others see it gone at
 // their next beat.
 func (n *nodeWatch) leave(ctx context.Context) {
-	pipe := n.r.client.TxPipeline()
+	pipe := n.r.pub.TxPipeline()
 	pipe.ZRem(ctx, n.keys[0], string(n.r.id))
 	pipe.ZRem(ctx, n.keys[1], string(n.r.id))
 	_, err := pipe.Exec(ctx)

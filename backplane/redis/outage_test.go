@@ -57,6 +57,34 @@ func (s *seqRecorder) firstAtLeast(n int) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// requireNoLossOutside checks that the recorder got 0..n-1 in order, except
+// that messages in [lo, hi) may be missing or repeated: those in flight when
+// Redis died, which Redis may have taken (and answered) without passing them
+// on, or passed on without answering. Pub/sub loses what Redis held when it
+// died; the outbox guarantees the rest. It returns how many were missing.
+func (s *seqRecorder) requireNoLossOutside(t *testing.T, n, lo, hi int, who string) int {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[int]bool, n)
+	prev := -1
+	for i, v := range s.seqs {
+		if v < prev || (v == prev && (v < lo || v >= hi)) {
+			require.Failf(t, "sequence broken", "%s: at index %d got %d after %d; around: %v",
+				who, i, v, prev, s.seqs[max(0, i-3):min(len(s.seqs), i+3)])
+		}
+		seen[v], prev = true, v
+	}
+	missing := 0
+	for v := range n {
+		if !seen[v] {
+			require.True(t, v >= lo && v < hi, "%s: message %d lost (only %d..%d, in flight at the crash, may be)", who, v, lo, hi-1)
+			missing++
+		}
+	}
+	return missing
+}
+
 // requireExactly checks that the recorder got 0..n-1, each once, in order.
 func (s *seqRecorder) requireExactly(t *testing.T, n int, who string) {
 	t.Helper()
@@ -73,9 +101,10 @@ func (s *seqRecorder) requireExactly(t *testing.T, n int, who string) {
 
 // TestRedisRestartUnderTraffic kills redis-server (SIGKILL) while one node
 // publishes a numbered stream, keeps it down 3 s and restarts it on the same
-// port: every message published before, during and after the outage
-// arrives at the other node and at the publisher itself, once and in order;
-// nobody is declared dead; the health report tells the story.
+// port: every message published during and after the outage, and before it
+// but for those Redis held when it died, arrives at the other node and at
+// the publisher itself, once and in order; nobody is declared dead; the
+// health report tells the story.
 func TestRedisRestartUnderTraffic(t *testing.T) {
 	srv := startServer(t)
 	opts := &Options{NodeName: "restart", Logger: quietLogger()}
@@ -119,9 +148,13 @@ func TestRedisRestartUnderTraffic(t *testing.T) {
 	}()
 
 	require.Eventually(t, func() bool { return atSub.count() >= 200 }, waitTimeout, tick, "no traffic before the outage")
+	// Messages published from inFlight on may be in Redis when it dies;
+	// from noticed on, the node knows Redis is down and keeps them.
+	inFlight := int(published.Load()) - 50
 	srv.Kill()
 	require.Eventually(t, func() bool { return pub.Health().State == StateDown }, waitTimeout, tick,
 		"the publisher did not notice the outage")
+	noticed := int(published.Load())
 	beforeOutage := atSub.count()
 	time.Sleep(outage)
 	queued := pub.Health().OutboxMessages
@@ -135,16 +168,16 @@ func TestRedisRestartUnderTraffic(t *testing.T) {
 	close(stop)
 	<-done
 	total := int(published.Load())
-	require.Eventually(t, func() bool { return atSub.count() >= total && atPub.count() >= total }, waitTimeout, tick,
-		"published %d, the other node got %d, the publisher %d", total, atSub.count(), atPub.count())
-	if atSub.count() < total || atPub.count() < total {
-		atSub.requireExactly(t, total, "other node")
-		atPub.requireExactly(t, total, "publisher")
-	}
+	last := strconv.Itoa(total - 1)
+	require.Eventually(t, func() bool {
+		_, sub := atSub.firstAtLeast(total - 1)
+		_, self := atPub.firstAtLeast(total - 1)
+		return sub && self
+	}, waitTimeout, tick, "message %s did not arrive", last)
 	time.Sleep(50 * time.Millisecond) // room for a duplicate to show up
 
-	atSub.requireExactly(t, total, "other node")
-	atPub.requireExactly(t, total, "publisher")
+	lostSub := atSub.requireNoLossOutside(t, total, inFlight, noticed, "other node")
+	lostPub := atPub.requireNoLossOutside(t, total, inFlight, noticed, "publisher")
 	assert.Zero(t, falseDeaths.Load(), "a node was declared dead during the outage")
 	h := pub.Health()
 	assert.Equal(t, StateUp, h.State)
@@ -153,8 +186,8 @@ func TestRedisRestartUnderTraffic(t *testing.T) {
 	assert.Zero(t, h.OutboxMessages)
 	assert.Positive(t, queued, "messages waited in the outbox during the outage")
 	t.Logf("received %d before the outage, %d published in all, %d waited in the outbox; "+
-		"cross-node messages flowed again %v after the restart",
-		beforeOutage, total, queued, flowing.Sub(restart).Round(time.Millisecond))
+		"cross-node messages flowed again %v after the restart; lost in Redis at the crash: %d (other node), %d (publisher)",
+		beforeOutage, total, queued, flowing.Sub(restart).Round(time.Millisecond), lostSub, lostPub)
 }
 
 // TestOutboxBounds: beyond its count bound the outbox refuses messages with
@@ -270,6 +303,7 @@ func TestResubscribeManyChannels(t *testing.T) {
 func TestSilentLinkReplaced(t *testing.T) {
 	srv := startServer(t)
 	opts := testOptions()
+	opts.ProbeInterval = 200 * time.Millisecond
 	node := newNode(t, singleClient(t, srv.Addr()), opts)
 	ctx := t.Context()
 	rec := &seqRecorder{}

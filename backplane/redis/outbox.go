@@ -137,7 +137,7 @@ func (o *outbox) sendBatch(ctx context.Context) (int, error) {
 	o.buildFrames()
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	pipe := o.r.client.Pipeline()
+	pipe := o.r.pub.Pipeline()
 	o.cmds = o.cmds[:0]
 	for i := range o.frames {
 		f := &o.frames[i]
@@ -168,8 +168,14 @@ func (o *outbox) sendBatch(ctx context.Context) (int, error) {
 	return count, err
 }
 
-// buildFrames packs o.batch into one frame per channel (more when a frame
-// would pass MaxFrameBytes), keeping each channel's order.
+// buildFrames packs o.batch into frames. With classic pub/sub a frame is a
+// run of consecutive messages for one channel, so the frames go out in the
+// order of the messages and one subscription connection receives them in
+// that order: a publisher's order holds across channels. With sharded
+// pub/sub, where channels live on different connections anyway, a frame
+// takes every message of its channel in the batch, keeping only each
+// channel's order. A frame never passes MaxFrameBytes unless a single
+// payload does.
 func (o *outbox) buildFrames() {
 	for i := range o.frames {
 		o.frames[i].items = o.frames[i].items[:0]
@@ -179,6 +185,9 @@ func (o *outbox) buildFrames() {
 	now := time.Now()
 	for i, it := range o.batch {
 		fi, ok := o.index[it.channel]
+		if ok && !o.r.sharded && fi != len(frames)-1 {
+			ok = false // another channel came in between
+		}
 		if ok && len(frames[fi].items) > 0 && len(frames[fi].buf)+len(it.payload) > o.r.opts.MaxFrameBytes {
 			ok = false
 		}
@@ -253,9 +262,12 @@ func (o *outbox) dropAgedLocked() {
 // when the node closes meanwhile.
 func (o *outbox) awaitRedis(outage bool) bool {
 	r := o.r
+	// Redis's time now, when the trouble is noticed: a node that says its
+	// subscriptions are in place after it has them back.
+	since := r.nodes.redisNow()
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
-		err := r.client.Ping(ctx).Err()
+		err := r.pub.Ping(ctx).Err()
 		cancel()
 		if err == nil {
 			break
@@ -266,7 +278,7 @@ func (o *outbox) awaitRedis(outage bool) bool {
 		}
 	}
 	if outage {
-		r.nodes.awaitSubscribed()
+		r.nodes.awaitSubscribed(since)
 	}
 	select {
 	case <-r.done:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/listhub/listhub/backplane"
 )
@@ -24,6 +25,9 @@ var _ backplane.Backplane = (*Redis)(nil)
 // counted in Health.
 var ErrOutboxFull = errors.New("redis backplane: outbox full, message dropped")
 
+// publishingPoolSize is the pool size of the publishing client.
+const publishingPoolSize = 256
+
 // closeTimeout bounds what Close spends on flushing the outbox and leaving
 // the node set.
 const closeTimeout = 2 * time.Second
@@ -32,7 +36,11 @@ const closeTimeout = 2 * time.Second
 // pub/sub. It is safe for concurrent use. See the package documentation for
 // the channel and key layout and the outage guarantees.
 type Redis struct {
-	client  goredis.UniversalClient
+	client goredis.UniversalClient
+	// pub is the client the outbox publishes with (see publishingClient);
+	// ownPub says the backplane made it and closes it.
+	pub     goredis.UniversalClient
+	ownPub  bool
 	opts    Options
 	log     *slog.Logger
 	id      backplane.NodeID
@@ -82,6 +90,7 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 		subs:   make(map[string]*subscription),
 		done:   make(chan struct{}),
 	}
+	r.pub, r.ownPub = publishingClient(client)
 	_, isCluster := client.(*goredis.ClusterClient)
 	r.sharded = o.Sharding == ShardingOn || (o.Sharding == ShardingAuto && isCluster)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -99,6 +108,9 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*R
 	// visible to LiveNodes of the others before New returns.
 	if err := r.nodes.beat(ctx, false); err != nil {
 		r.cancel()
+		if r.ownPub {
+			_ = r.pub.Close()
+		}
 		return nil, fmt.Errorf("redis backplane: register node: %w", err)
 	}
 	r.stats.since = time.Now()
@@ -132,7 +144,9 @@ func (r *Redis) NodeID() backplane.NodeID { return r.id }
 
 // Publish queues payload for channel and returns; the publishing goroutine
 // sends queued messages in batches, one pipelined round trip per batch, in
-// order per channel. While Redis is unreachable messages wait in the outbox
+// the order they were published: with classic pub/sub the other nodes see
+// one publisher's messages in that order across channels, with sharded
+// pub/sub per channel. While Redis is unreachable messages wait in the outbox
 // (see Options.OutboxMessages); when it is full Publish returns
 // ErrOutboxFull.
 func (r *Redis) Publish(ctx context.Context, channel string, payload []byte) error {
@@ -257,7 +271,43 @@ func (r *Redis) shutdown(graceful bool) {
 		}
 		r.wg.Wait()
 		r.nodes.endWatches()
+		if r.ownPub {
+			_ = r.pub.Close()
+		}
 	})
+}
+
+// publishingClient returns the client the outbox publishes with (and the
+// node set is kept with): for a
+// *redis.Client (single server or Sentinel) or a *redis.ClusterClient, a
+// client with the same settings but no command retries and a single dial
+// attempt, so that a publish fails at once while Redis is unreachable rather
+// than succeeding after go-redis's retries, seconds later, when Redis is back
+// but the other nodes have not subscribed again (the outbox waits for them).
+// Other clients are used as they are.
+func publishingClient(c goredis.UniversalClient) (goredis.UniversalClient, bool) {
+	// go-redis stops dialling for a second once as many dials as PoolSize
+	// have failed in a row; a pool of publishingPoolSize (connections are
+	// made only when used: the outbox uses one at a time) keeps that from
+	// delaying the return after an outage of less than about 20 s.
+	// The copy gets no push-notification processor or maintenance
+	// notifications of its own: those are the original client's, which it
+	// set up, and sharing them fails.
+	switch c := c.(type) {
+	case *goredis.Client:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
+		o.PushNotificationProcessor = nil
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		return goredis.NewClient(&o), true
+	case *goredis.ClusterClient:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries, o.PoolSize = -1, 1, publishingPoolSize
+		o.PushNotificationProcessor = nil
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		return goredis.NewClusterClient(&o), true
+	}
+	return c, false
 }
 
 // sleep waits d or until the node closes; it reports whether the node is

@@ -357,6 +357,9 @@ func runFanout(srv *server, conns, messages int) (*fanoutResult, error) {
 	cpu0 := srv.cpu()
 	t0 := time.Now()
 	base := strings.TrimSuffix(srv.url, hubPath)
+	if srv.broadcastBase != "" {
+		base = srv.broadcastBase
+	}
 	stalled := func(deadline time.Time) bool { return time.Now().After(deadline) }
 	for sent := 0; sent < messages; {
 		n := min(fanoutBatch, messages-sent)

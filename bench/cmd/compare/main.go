@@ -34,7 +34,8 @@ func main() {
 	fanoutConns := flag.Int("fanout-conns", 1000, "fan-out: connections")
 	messages := flag.Int("messages", 1000, "fan-out: messages broadcast to every connection")
 	idle := flag.Int("idle", 2000, "idle: connections held open")
-	scenarios := flag.String("scenarios", "echo,fanout,fanout2,idle", "scenarios to run, comma-separated (fanout2: listhub on two nodes of a MemoryBus)")
+	scenarios := flag.String("scenarios", "echo,fanout,fanout2,idle", "scenarios to run, comma-separated (fanout2: listhub on two nodes of a MemoryBus; redis: two listhub nodes on a redis-server)")
+	redisAddr := flag.String("redis", "", "with -serve listhub-redis: the Redis server's address")
 	only := flag.String("servers", strings.Join(servers, ","), "servers to run, comma-separated")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the listhub server during echo to this file")
 	memprofile := flag.String("memprofile", "", "write a profile of the listhub server's allocations during echo to this file")
@@ -43,7 +44,7 @@ func main() {
 
 	raiseFileLimit()
 	if *serveKind != "" {
-		if err := serve(*serveKind, *addr); err != nil {
+		if err := serve(*serveKind, *addr, *redisAddr); err != nil {
 			fmt.Fprintln(os.Stderr, "serve:", err)
 			os.Exit(1)
 		}
@@ -108,6 +109,15 @@ func main() {
 			}
 			table([]string{"deliveries/s", "server CPU µs/delivery", "p50 µs", "p99 µs", "out of order", "lost"}, rows, kinds,
 				[2]string{"listhub-2node", "listhub"})
+		case "redis":
+			fmt.Printf("REDIS: %d connections in one group on one listhub node, %d messages sent to the group on another node through one redis-server (window %d)\n",
+				*fanoutConns, *messages, fanoutWindow)
+			r, err := runRedis(*fanoutConns, *messages)
+			if err != nil {
+				fmt.Printf("  skipped: %v\n", err)
+				continue
+			}
+			printRedis(r, *fanoutConns)
 		case "idle":
 			fmt.Printf("IDLE: %d connections held open after the handshake, measured after 2 s\n", *idle)
 			rows := map[string][]float64{}
@@ -192,17 +202,20 @@ type server struct {
 	url  string   // the hub's URL (the first node's, for a cluster)
 	urls []string // every node's hub URL; clients connect to them in turn
 	cmd  *exec.Cmd
+	// broadcastBase, when set, is the base URL of the server that fan-out
+	// asks to broadcast (another node of a cluster); by default, this one.
+	broadcastBase string
 }
 
 // withServer starts a fresh server process of kind, runs f against it and
 // stops it.
-func withServer[R any](kind string, f func(*server) (R, error)) (R, error) {
+func withServer[R any](kind string, f func(*server) (R, error), args ...string) (R, error) {
 	var zero R
 	exe, err := os.Executable()
 	if err != nil {
 		return zero, err
 	}
-	cmd := exec.Command(exe, "-serve", kind, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(exe, append([]string{"-serve", kind, "-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -37,7 +37,7 @@ type broadcaster func(ctx context.Context, from, n int) error
 
 // serve runs one server until the process is killed. It prints the hub's
 // URL as its first line on stdout; the load generator waits for it.
-func serve(kind, addr string) error {
+func serve(kind, addr, redisAddr string) error {
 	mux := http.NewServeMux()
 	var bc broadcaster
 	var err error
@@ -50,6 +50,8 @@ func serve(kind, addr string) error {
 		bc, err = mountPeer(mux)
 	case "naive":
 		bc = mountNaive(mux)
+	case "listhub-redis":
+		bc, err = mountListhubRedis(mux, redisAddr)
 	default:
 		err = fmt.Errorf("unknown server %q", kind)
 	}
