@@ -38,11 +38,18 @@ build: page
 
 # The page: npm packages from the committed lockfile when missing, then the
 # esbuild bundle into web/dist (embedded by go build, never committed).
-page:
-	@if [ -f $(SL_WEB)/package.json ]; then \
-		if [ ! -d $(SL_WEB)/node_modules ]; then npm --prefix $(SL_WEB) ci --no-audit --no-fund; fi; \
-		npm --prefix $(SL_WEB) run build; \
-	else echo "page: $(SL_WEB)/package.json not present yet; building the server without the page"; fi
+page: $(SL_WEB)/node_modules/.package-lock.json
+	npm --prefix $(SL_WEB) run build
+
+# npm packages of the page and of the example's client tests, from their
+# committed lockfiles, when missing or older than the lockfile.
+$(SL_WEB)/node_modules/.package-lock.json: $(SL_WEB)/package.json $(SL_WEB)/package-lock.json
+	npm --prefix $(SL_WEB) ci --no-audit --no-fund
+	@touch $@
+
+$(SL_TEST)/node_modules/.package-lock.json: $(SL_TEST)/package.json $(SL_TEST)/package-lock.json
+	npm --prefix $(SL_TEST) ci --no-audit --no-fund
+	@touch $@
 
 ## run-conformance: start the conformance test server (the reference functional-test app) on $(ADDR).
 run-conformance:
@@ -69,7 +76,7 @@ step_summary = case $(1) in \
 	go-test) echo "$$(grep -c '^ok' $(2)) packages";; \
 	fuzz) echo "$$(grep -c '^fuzz ' $(2)) targets for $(FUZZTIME) each";; \
 	conformance) grep -E '^\# (tests|pass|fail) ' $(2) | tr '\n' ' ';; \
-	shoppinglist-test) echo "$$(grep -c '^ok' $(2)) Go packages;" $$(grep -E '^(\# |ℹ )(pass|fail) ' $(2) | tr '\n' ' ');; \
+	shoppinglist-test) echo "$$(grep -cE '^ok +github' $(2)) Go packages;" $$(grep -E '^(\# |ℹ )(pass|fail) ' $(2) | tr '\n' ' ');; \
 	esac
 
 # tap_failures prints the failing tests of a TAP log with their diagnostics.
@@ -142,16 +149,13 @@ shoppinglist-test: shoppinglist-go-test shoppinglist-node-test shoppinglist-brow
 shoppinglist-go-test:
 	cd $(SL_DIR) && LISTHUB_REQUIRE_NODE=1 SHOPPINGLIST_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
 
-shoppinglist-node-test: build
-	@if [ -f $(SL_TEST)/package.json ]; then \
-		if [ ! -d $(SL_TEST)/node_modules ]; then npm --prefix $(SL_TEST) ci --no-audit --no-fund; fi; \
-		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist node --test --test-timeout=120000 $(SL_TEST)/*.test.mjs; \
-	fi
+shoppinglist-node-test: build $(SL_TEST)/node_modules/.package-lock.json
+	SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist node --test --test-timeout=120000 $(SL_TEST)/*.test.mjs
 
+# The page: type check, unit tests, then the browser tests.
 shoppinglist-browser-test: build
-	@if [ -f $(SL_WEB)/package.json ]; then \
-		SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist npm --prefix $(SL_WEB) run test:browser; \
-	else echo "shoppinglist-browser-test: $(SL_WEB)/package.json not present yet"; fi
+	npm --prefix $(SL_WEB) run typecheck
+	SHOPPINGLIST_BIN=$(CURDIR)/bin/shoppinglist npm --prefix $(SL_WEB) test
 
 ## bench: micro benchmarks with allocation counts.
 bench:
