@@ -76,7 +76,7 @@ step_summary = case $(1) in \
 	go-test) echo "$$(grep -c '^ok' $(2)) packages";; \
 	fuzz) echo "$$(grep -c '^fuzz ' $(2)) targets for $(FUZZTIME) each";; \
 	conformance) grep -E '^\# (tests|pass|fail) ' $(2) | tr '\n' ' ';; \
-	shoppinglist-test) echo "$$(grep -cE '^ok +github' $(2)) Go packages;" $$(grep -E '^(\# |ℹ )(pass|fail) ' $(2) | tr '\n' ' ');; \
+	shoppinglist-test) echo "$$(grep -cE '^ok[[:space:]]+github' $(2)) Go packages;" $$(grep -E '^(\# |ℹ )(pass|fail) ' $(2) | tr '\n' ' ');; \
 	esac
 
 # tap_failures prints the failing tests of a TAP log with their diagnostics.
