@@ -95,7 +95,15 @@
 //     through its own client with the given client's settings but no command
 //     retries and one dial attempt (for *redis.Client and *redis.ClusterClient),
 //     so that no publish lands after Redis returns but before the nodes have
-//     subscribed again.
+//     subscribed again. With classic pub/sub on a *redis.Client (one server
+//     or Sentinel) it goes further: the outbox publishes over one connection
+//     of its own, and before it uses a new one (after any error) it checks
+//     with PUBSUB NUMSUB, on that connection, that the probe channel of every
+//     live node has a subscriber there (for at most NodeTimeout). A link
+//     subscribes its probe channel in the same SUBSCRIBE as all its channels,
+//     so this holds even when Redis restarted faster than a node noticed: a
+//     message published right after the restart waits for the late node
+//     instead of going out to a server where it has not subscribed yet.
 //   - Messages Redis had already taken (and answered) but not yet passed on
 //     when it crashed are lost with it: that is pub/sub. The tests see at most
 //     one such message per crash, the one in flight at that instant. No node

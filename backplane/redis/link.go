@@ -73,11 +73,14 @@ func newLink(r *Redis, index int, prefix string) *link {
 	return l
 }
 
-// newPubSub opens a pub/sub handle subscribed to the probe channel only; the
-// connection itself is dialled lazily by go-redis.
-func (l *link) newPubSub() *goredis.PubSub {
+// newPubSub opens a pub/sub handle subscribed to the probe channel and
+// channels, in one command: a probe channel with a subscriber tells the
+// other nodes that all the link's channels are in place (see
+// outbox.awaitSubscribers). go-redis dials the connection lazily and, after
+// losing it, restores all its channels with one SUBSCRIBE too.
+func (l *link) newPubSub(channels ...string) *goredis.PubSub {
 	ctx := l.r.ctx
-	names := []string{l.probe}
+	names := append([]string{l.probe}, channels...)
 	if l.nodesChannel != "" {
 		names = append(names, l.nodesChannel)
 	}
@@ -207,15 +210,7 @@ func (l *link) ping(ps *goredis.PubSub, waiters []chan struct{}) {
 // replacePubSub closes a silent connection and opens a new one subscribed to
 // every channel the old one had.
 func (l *link) replacePubSub(old *goredis.PubSub) *goredis.PubSub {
-	names := l.r.redisChannels(l)
-	ps := l.newPubSub()
-	if len(names) > 0 {
-		if l.r.sharded {
-			_ = ps.SSubscribe(l.r.ctx, names...)
-		} else {
-			_ = ps.Subscribe(l.r.ctx, names...)
-		}
-	}
+	ps := l.newPubSub(l.r.redisChannels(l)...)
 	l.mu.Lock()
 	l.ps = ps
 	l.mu.Unlock()

@@ -248,6 +248,21 @@ func (n *nodeWatch) awaitSubscribed(since int64) {
 		"node", n.r.id, "waited", n.r.opts.NodeTimeout)
 }
 
+// probeChannels returns the probe channel of every node alive, this one
+// included, with classic pub/sub (one link per node).
+func (n *nodeWatch) probeChannels() []string {
+	prefix := n.r.opts.Prefix + "probe:"
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	probes := []string{prefix + string(n.r.id)}
+	for id := range n.live {
+		if id != n.r.id {
+			probes = append(probes, prefix+string(id))
+		}
+	}
+	return probes
+}
+
 func (n *nodeWatch) requestBeat() {
 	select {
 	case n.beatNow <- struct{}{}:

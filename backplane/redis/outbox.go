@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -20,8 +21,21 @@ const publishTimeout = 5 * time.Second
 type outbox struct {
 	r    *Redis
 	wake chan struct{}
-	// sendMu serializes sendBatch between the goroutine and Close's drain.
+	// sendMu serializes sendBatch between the goroutine and Close's drain;
+	// it guards conn and hadConn.
 	sendMu sync.Mutex
+
+	// With classic pub/sub on a *redis.Client (one server, or Sentinel) the
+	// outbox publishes over one connection of its own, conn, taken from
+	// single, and never through a connection it has not checked: a new
+	// connection may reach a Redis that restarted (or a new master) before
+	// every node noticed and subscribed again there, and what is published
+	// then is lost to those nodes. See awaitSubscribers.
+	single  *goredis.Client
+	conn    *goredis.Conn
+	hadConn bool
+	// gating is true while awaitSubscribers waits (the tests watch it).
+	gating atomic.Bool
 
 	mu    sync.Mutex
 	items []outItem // items[head:] are waiting
@@ -48,7 +62,11 @@ type outFrame struct {
 }
 
 func newOutbox(r *Redis) *outbox {
-	return &outbox{r: r, wake: make(chan struct{}, 1), index: make(map[string]int)}
+	o := &outbox{r: r, wake: make(chan struct{}, 1), index: make(map[string]int)}
+	if c, ok := r.pub.(*goredis.Client); ok && !r.sharded {
+		o.single = c
+	}
+	return o
 }
 
 func (o *outbox) push(channel string, payload []byte) error {
@@ -135,9 +153,12 @@ func (o *outbox) sendBatch(ctx context.Context) (int, error) {
 	}
 
 	o.buildFrames()
+	pipe, err := o.pipeline(ctx)
+	if err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	pipe := o.r.pub.Pipeline()
 	o.cmds = o.cmds[:0]
 	for i := range o.frames {
 		f := &o.frames[i]
@@ -148,11 +169,12 @@ func (o *outbox) sendBatch(ctx context.Context) (int, error) {
 			o.cmds = append(o.cmds, pipe.Publish(ctx, name, f.buf))
 		}
 	}
-	_, err := pipe.Exec(ctx)
+	_, err = pipe.Exec(ctx)
 	if err == nil {
 		o.remove(n, nil)
 		return n, nil
 	}
+	o.dropConn()
 	// Keep what Redis did not take, in order; drop the rest from the queue.
 	taken := make([]bool, n)
 	count := 0
@@ -166,6 +188,94 @@ func (o *outbox) sendBatch(ctx context.Context) (int, error) {
 	}
 	o.remove(n, taken)
 	return count, err
+}
+
+// pipeline returns the pipeline a batch is published with: on the outbox's
+// own connection when it has one (a new one once the nodes' subscriptions
+// are in place on the Redis it reaches), else on the publishing client.
+func (o *outbox) pipeline(ctx context.Context) (goredis.Pipeliner, error) {
+	if o.single == nil {
+		return o.r.pub.Pipeline(), nil
+	}
+	if o.conn == nil {
+		conn := o.single.Conn()
+		// The first connection is made as the node starts, when the others
+		// are subscribed already or are not nodes yet.
+		if o.hadConn {
+			if err := o.awaitSubscribers(ctx, conn); err != nil {
+				_ = conn.Close()
+				return nil, err
+			}
+		}
+		o.conn, o.hadConn = conn, true
+	}
+	return o.conn.Pipeline(), nil
+}
+
+// dropConn closes the outbox's connection after an error, so the next batch
+// goes out on a new, checked one. A connection that failed once is never used
+// again: go-redis would not replace it silently, but the outbox cannot tell a
+// Redis that went away from one that merely answered late.
+func (o *outbox) dropConn() {
+	if o.conn != nil {
+		_ = o.conn.Close()
+		o.conn = nil
+	}
+}
+
+// closeConn closes the outbox's connection when the node closes.
+func (o *outbox) closeConn() {
+	o.sendMu.Lock()
+	defer o.sendMu.Unlock()
+	o.dropConn()
+}
+
+// awaitSubscribers waits, for at most NodeTimeout, until the Redis that conn
+// reaches has the subscription connection of every node alive (this one
+// included) subscribed, as PUBSUB NUMSUB of the nodes' probe channels tells:
+// a link subscribes its probe channel in the same SUBSCRIBE as all its other
+// channels, so a probe channel with a subscriber means that node's channels
+// are all in place on this very server. Unlike the nodes' readiness marks,
+// which live in Redis's data and may survive a restart, this cannot be
+// fooled by anything from before the trouble. A node that died but is not
+// declared dead yet never subscribes: after NodeTimeout the outbox goes on
+// without it. It returns an error when conn fails (Redis is away again) or
+// ctx ends.
+func (o *outbox) awaitSubscribers(ctx context.Context, conn *goredis.Conn) error {
+	r := o.r
+	probes := r.nodes.probeChannels()
+	o.gating.Store(true)
+	defer o.gating.Store(false)
+	deadline := time.Now().Add(r.opts.NodeTimeout)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.Heartbeat)
+		counts, err := conn.PubSubNumSub(cctx, probes...).Result()
+		cancel()
+		if err != nil {
+			return err
+		}
+		missing := 0
+		for _, p := range probes {
+			if counts[p] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			r.log.Warn("redis backplane: publishing before every node restored its subscriptions",
+				"node", r.id, "missing", missing, "waited", r.opts.NodeTimeout)
+			return nil
+		}
+		t := time.NewTimer(awaitPoll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 }
 
 // buildFrames packs o.batch into frames. With classic pub/sub a frame is a

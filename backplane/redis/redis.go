@@ -270,6 +270,7 @@ func (r *Redis) shutdown(graceful bool) {
 			l.close()
 		}
 		r.wg.Wait()
+		r.out.closeConn()
 		r.nodes.endWatches()
 		if r.ownPub {
 			_ = r.pub.Close()
