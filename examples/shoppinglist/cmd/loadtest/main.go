@@ -27,14 +27,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
@@ -51,19 +50,13 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long items are added")
 	redisURL := flag.String("redis", "", "Redis URL: run two nodes sharing it")
 	settle := flag.Duration("settle", 5*time.Second, "pause between the joins and the first item")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	var prof profiles
+	flag.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the loaded phase (items and their delivery; server and viewers) to this file")
+	flag.StringVar(&prof.block, "blockprofile", "", "write a block profile of the loaded phase to this file")
+	flag.StringVar(&prof.mutex, "mutexprofile", "", "write a mutex profile of the loaded phase to this file")
+	flag.StringVar(&prof.trace, "trace", "", "write an execution trace of the loaded phase to this file")
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL); err != nil {
+	if err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL, prof); err != nil {
 		log.Print(err)
 	}
 }
@@ -161,70 +154,95 @@ func register(base, name string) (auth, error) {
 }
 
 // viewer is one hub connection that records the latency of each ItemAdded.
+// Each viewer keeps its own latencies (no lock shared by the readers) and
+// counts them in received.
 type viewer struct {
-	conn *websocket.Conn
+	ws        *wsClient
+	latencies []time.Duration
 }
 
 var marker = []byte(`"name":"t`)
 
 func dialViewer(ctx context.Context, base, token, listID string) (*viewer, error) {
-	ws := "ws" + base[len("http"):] + "/hubs/shopping-list?access_token=" + token
-	c, _, err := websocket.Dial(ctx, ws, nil)
+	c, err := dialWS(ctx, "ws"+base[len("http"):]+"/hubs/shopping-list?access_token="+token)
 	if err != nil {
 		return nil, err
 	}
-	c.SetReadLimit(1 << 20)
-	if err := c.Write(ctx, websocket.MessageText, []byte("{\"protocol\":\"json\",\"version\":1}\x1e")); err != nil {
+	if err := c.writeText([]byte("{\"protocol\":\"json\",\"version\":1}\x1e")); err != nil {
+		c.close()
 		return nil, err
 	}
-	if _, _, err := c.Read(ctx); err != nil {
+	if _, err := c.read(); err != nil {
+		c.close()
 		return nil, err
 	}
 	join := fmt.Sprintf("{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinList\",\"arguments\":[%q]}\x1e", listID)
-	if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
+	if err := c.writeText([]byte(join)); err != nil {
+		c.close()
 		return nil, err
 	}
 	for {
-		_, data, err := c.Read(ctx)
+		data, err := c.read()
 		if err != nil {
+			c.close()
 			return nil, err
 		}
 		if bytes.Contains(data, []byte(`"type":3`)) {
 			if bytes.Contains(data, []byte(`"error"`)) {
+				c.close()
 				return nil, fmt.Errorf("JoinList: %s", data)
 			}
 			break
 		}
 	}
-	return &viewer{conn: c}, nil
+	return &viewer{ws: c}, nil
 }
 
-// read records, for each ItemAdded, now minus the send time in its name.
-func (v *viewer) read(ctx context.Context, record func(time.Duration)) {
+var itemAdded = []byte(`"target":"ItemAdded"`)
+
+// read records, for each ItemAdded, now minus the send time in its name,
+// until the connection ends. It parses no JSON: it looks for the target
+// and the name's digits, so a viewer costs little next to the server.
+func (v *viewer) read(received *atomic.Int64) {
 	for {
-		_, data, err := v.conn.Read(ctx)
+		data, err := v.ws.read()
 		if err != nil {
 			return
 		}
-		for msg := range bytes.SplitSeq(data, []byte{0x1e}) {
-			if !bytes.Contains(msg, []byte(`"target":"ItemAdded"`)) {
+		for len(data) > 0 {
+			msg := data
+			if i := bytes.IndexByte(data, 0x1e); i >= 0 {
+				msg, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			if !bytes.Contains(msg, itemAdded) {
 				continue
 			}
 			i := bytes.Index(msg, marker)
 			if i < 0 {
 				continue
 			}
-			rest := msg[i+len(marker):]
-			j := bytes.IndexByte(rest, '"')
-			sent, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-			if err == nil {
-				record(time.Duration(time.Now().UnixNano() - sent))
+			sent, ok := parseDigits(msg[i+len(marker):])
+			if ok {
+				v.latencies = append(v.latencies, time.Duration(time.Now().UnixNano()-sent))
+				received.Add(1)
 			}
 		}
 	}
 }
 
-func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string) error {
+// parseDigits reads the decimal number at the start of b.
+func parseDigits(b []byte) (int64, bool) {
+	var n int64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int64(b[i]-'0')
+	}
+	return n, i > 0
+}
+
+func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string, prof profiles) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "shoppinglist-loadtest-")
@@ -270,31 +288,42 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 		tokens[i] = u.Token
 	}
 
-	var mu sync.Mutex
-	latencies := make([]time.Duration, 0, int(rate*duration.Seconds())*viewers)
-	record := func(d time.Duration) {
-		mu.Lock()
-		latencies = append(latencies, d)
-		mu.Unlock()
-	}
+	total := int(rate * duration.Seconds())
+	var received atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
+	all := make([]*viewer, 0, viewers)
+	defer func() {
+		for _, v := range all {
+			v.ws.close()
+		}
+		wg.Wait()
+	}()
 	for i := range viewers {
 		v, err := dialViewer(ctx, nodes[i%len(nodes)].url, tokens[i/perUser], list.ID)
 		if err != nil {
 			return fmt.Errorf("viewer %d: %w", i, err)
 		}
-		defer v.conn.CloseNow()
-		wg.Go(func() { v.read(ctx, record) })
+		v.latencies = make([]time.Duration, 0, total)
+		all = append(all, v)
+		wg.Go(func() { v.read(&received) })
 	}
 	fmt.Printf("%d viewers on %d node(s) joined in %v\n", viewers, len(nodes), time.Since(start).Round(time.Millisecond))
 	// Let the joins' presence events drain so that they do not count
 	// against the first items.
 	time.Sleep(settle)
 
+	// The profiles and the CPU figure cover the items and their delivery
+	// only, not the setup.
+	stopProfiles, err := startProfiles(prof)
+	if err != nil {
+		return err
+	}
+	loadBefore := loadAverage()
+	cpuBefore := cpuTime()
+
 	// Open loop: each POST starts on schedule, whatever the earlier ones do.
 	interval := time.Duration(float64(time.Second) / rate)
-	total := int(rate * duration.Seconds())
 	var failed atomic.Int64
 	var posts sync.WaitGroup
 	tick := time.NewTicker(interval)
@@ -314,20 +343,22 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	tick.Stop()
 	posts.Wait()
 	sendTime := time.Since(begin)
-	expected := (total - int(failed.Load())) * viewers
+	expected := int64(total-int(failed.Load())) * int64(viewers)
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(latencies)
-		mu.Unlock()
-		if n >= expected {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // waiting for stragglers; the result does not depend on it
+	for received.Load() < expected && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // waiting for stragglers; the latencies do not depend on it
 	}
-	cancel()
-	mu.Lock()
-	defer mu.Unlock()
+	wall := time.Since(begin)
+	cpu := cpuTime() - cpuBefore
+	stopProfiles()
+	for _, v := range all {
+		v.ws.close()
+	}
+	wg.Wait()
+	var latencies []time.Duration
+	for _, v := range all {
+		latencies = append(latencies, v.latencies...)
+	}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration {
 		if len(latencies) == 0 {
@@ -337,6 +368,8 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	}
 	fmt.Printf("items: %d at %.0f/s requested, %.1f/s sent, %d failed\n", total, rate, float64(total)/sendTime.Seconds(), failed.Load())
 	fmt.Printf("deliveries: %d of %d (%.2f%%)\n", len(latencies), expected, 100*float64(len(latencies))/float64(max(expected, 1)))
-	fmt.Printf("REST-to-viewer latency: p50 %v, p99 %v, max %v\n", pct(0.50), pct(0.99), pct(1))
+	fmt.Printf("REST-to-viewer latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(0.50), pct(0.90), pct(0.99), pct(1))
+	fmt.Printf("process CPU while loaded: %.0f%% of %d cores over %v; load average %s before, %s after\n",
+		100*cpu.Seconds()/wall.Seconds(), runtime.NumCPU(), wall.Round(time.Millisecond), loadBefore, loadAverage())
 	return nil
 }
