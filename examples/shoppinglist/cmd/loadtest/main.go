@@ -154,11 +154,18 @@ func register(base, name string) (auth, error) {
 }
 
 // viewer is one hub connection that records the latency of each ItemAdded.
-// Each viewer keeps its own latencies (no lock shared by the readers) and
+// Each viewer keeps its own deliveries (no lock shared by the readers) and
 // counts them in received.
 type viewer struct {
-	ws        *wsClient
-	latencies []time.Duration
+	ws         *wsClient
+	deliveries []delivery
+}
+
+// delivery is one ItemAdded at one viewer: the item's send time (its id)
+// and how long after it the viewer had it.
+type delivery struct {
+	sent    int64
+	latency time.Duration
 }
 
 var marker = []byte(`"name":"t`)
@@ -225,7 +232,7 @@ func (v *viewer) read(received *atomic.Int64) {
 			}
 			sent, ok := parseDigits(msg[i+len(marker):])
 			if ok {
-				v.latencies = append(v.latencies, time.Duration(time.Now().UnixNano()-sent))
+				v.deliveries = append(v.deliveries, delivery{sent, time.Duration(time.Now().UnixNano() - sent)})
 				received.Add(1)
 			}
 		}
@@ -304,7 +311,7 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 		if err != nil {
 			return fmt.Errorf("viewer %d: %w", i, err)
 		}
-		v.latencies = make([]time.Duration, 0, total)
+		v.deliveries = make([]delivery, 0, total)
 		all = append(all, v)
 		wg.Go(func() { v.read(&received) })
 	}
@@ -355,21 +362,42 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 		v.ws.close()
 	}
 	wg.Wait()
+	// Per item, the first viewer's latency is the pipeline (REST, commit,
+	// outbox, hub) plus one delivery; the last minus the first is the time
+	// the fan-out to all viewers took.
 	var latencies []time.Duration
+	type spread struct{ first, last time.Duration }
+	items := map[int64]spread{}
 	for _, v := range all {
-		latencies = append(latencies, v.latencies...)
+		for _, d := range v.deliveries {
+			latencies = append(latencies, d.latency)
+			sp, ok := items[d.sent]
+			if !ok {
+				sp = spread{d.latency, d.latency}
+			}
+			sp.first, sp.last = min(sp.first, d.latency), max(sp.last, d.latency)
+			items[d.sent] = sp
+		}
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
+	var firsts, fanouts []time.Duration
+	for _, sp := range items {
+		firsts = append(firsts, sp.first)
+		fanouts = append(fanouts, sp.last-sp.first)
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Round(10 * time.Microsecond)
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
 	}
 	fmt.Printf("items: %d at %.0f/s requested, %.1f/s sent, %d failed\n", total, rate, float64(total)/sendTime.Seconds(), failed.Load())
 	fmt.Printf("deliveries: %d of %d (%.2f%%)\n", len(latencies), expected, 100*float64(len(latencies))/float64(max(expected, 1)))
-	fmt.Printf("REST-to-viewer latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(0.50), pct(0.90), pct(0.99), pct(1))
-	fmt.Printf("process CPU while loaded: %.0f%% of %d cores over %v; load average %s before, %s after\n",
-		100*cpu.Seconds()/wall.Seconds(), runtime.NumCPU(), wall.Round(time.Millisecond), loadBefore, loadAverage())
+	fmt.Printf("REST-to-viewer latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(latencies, 0.50), pct(latencies, 0.90), pct(latencies, 0.99), pct(latencies, 1))
+	fmt.Printf("per item, first viewer: p50 %v, p99 %v; first to last viewer: p50 %v, p99 %v\n",
+		pct(firsts, 0.50), pct(firsts, 0.99), pct(fanouts, 0.50), pct(fanouts, 0.99))
+	fmt.Printf("process CPU while loaded: %.0f%% (of %d%%) over %v, %.1f µs per delivery; load average %s before, %s after\n",
+		100*cpu.Seconds()/wall.Seconds(), 100*runtime.NumCPU(), wall.Round(time.Millisecond),
+		float64(cpu.Microseconds())/float64(max(len(latencies), 1)), loadBefore, loadAverage())
 	return nil
 }
