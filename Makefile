@@ -22,7 +22,8 @@ FUZZ_TARGETS := \
 
 # The same for the shopping-list example's own module.
 SL_FUZZ_TARGETS := \
-	./internal/server:FuzzItemBody
+	./internal/server:FuzzItemBody \
+	./cmd/loadtest:FuzzWSClientRead
 
 .PHONY: test check run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
 	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test

@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&prof.mutex, "mutexprofile", "", "write a mutex profile of the loaded phase to this file")
 	flag.StringVar(&prof.trace, "trace", "", "write an execution trace of the loaded phase to this file")
 	flag.Parse()
-	if err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL, prof); err != nil {
+	if _, err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL, prof); err != nil {
 		log.Print(err)
 	}
 }
@@ -249,12 +249,18 @@ func parseDigits(b []byte) (int64, bool) {
 	return n, i > 0
 }
 
-func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string, prof profiles) error {
+// result is what a run counted: deliveries that arrived and that were due.
+type result struct {
+	delivered, expected int64
+}
+
+// run runs the load, prints its figures and returns its counts.
+func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string, prof profiles) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "shoppinglist-loadtest-")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "load.db")
@@ -266,7 +272,7 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	for range count {
 		n, err := startNode(ctx, db, redisURL)
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		defer n.close()
 		nodes = append(nodes, n)
@@ -274,23 +280,23 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	base := nodes[0].url
 	owner, err := register(base, "owner")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	var list struct {
 		ID string `json:"id"`
 	}
 	if err := post(base+"/api/lists", owner.Token, map[string]any{"name": "Load"}, &list); err != nil {
-		return err
+		return result{}, err
 	}
 	users := (viewers + perUser - 1) / perUser
 	tokens := make([]string, users)
 	for i := range users {
 		u, err := register(base, fmt.Sprintf("viewer%d", i))
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		if err := post(base+"/api/lists/"+list.ID+"/collaborators", owner.Token, map[string]any{"email": u.User.Email, "permission": "Viewer"}, nil); err != nil {
-			return err
+			return result{}, err
 		}
 		tokens[i] = u.Token
 	}
@@ -309,7 +315,7 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	for i := range viewers {
 		v, err := dialViewer(ctx, nodes[i%len(nodes)].url, tokens[i/perUser], list.ID)
 		if err != nil {
-			return fmt.Errorf("viewer %d: %w", i, err)
+			return result{}, fmt.Errorf("viewer %d: %w", i, err)
 		}
 		v.deliveries = make([]delivery, 0, total)
 		all = append(all, v)
@@ -324,7 +330,7 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	// only, not the setup.
 	stopProfiles, err := startProfiles(prof)
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	loadBefore := loadAverage()
 	cpuBefore := cpuTime()
@@ -399,5 +405,5 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	fmt.Printf("process CPU while loaded: %.0f%% (of %d%%) over %v, %.1f µs per delivery; load average %s before, %s after\n",
 		100*cpu.Seconds()/wall.Seconds(), 100*runtime.NumCPU(), wall.Round(time.Millisecond),
 		float64(cpu.Microseconds())/float64(max(len(latencies), 1)), loadBefore, loadAverage())
-	return nil
+	return result{delivered: int64(len(latencies)), expected: expected}, nil
 }
