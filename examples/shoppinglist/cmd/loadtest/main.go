@@ -2,7 +2,12 @@
 // by many viewers (1,000 by default, WebSocket + JSON hub connections, as
 // the official client makes them), items added over REST at a steady rate,
 // and the latency from the start of each POST to the ItemAdded arriving at
-// each viewer (p50, p99, max), with the rate the server sustained.
+// each viewer (p50, p90, p99, max; per item also the first viewer's
+// latency and the spread to the last), with the rate the server sustained
+// and the process's CPU use while loaded. The viewers use a minimal
+// WebSocket client (wsclient.go) so that the generator costs little next
+// to the server; -cpuprofile, -blockprofile, -mutexprofile and -trace
+// cover the loaded phase only.
 //
 // It runs the server in this process on 127.0.0.1 with a fresh SQLite
 // file (the hub's per-user call limit raised, so that 1,000 joins are not
