@@ -22,8 +22,7 @@ FUZZ_TARGETS := \
 
 # The same for the shopping-list example's own module.
 SL_FUZZ_TARGETS := \
-	./internal/server:FuzzItemBody \
-	./cmd/loadtest:FuzzWSClientRead
+	./internal/server:FuzzItemBody
 
 .PHONY: test check run build page run-conformance fmt-check vet go-test fuzz node-deps sys-deps conformance bench \
 	shoppinglist-test shoppinglist-go-test shoppinglist-node-test shoppinglist-browser-test

@@ -4,9 +4,9 @@
 // and the latency from the start of each POST to the ItemAdded arriving at
 // each viewer (p50, p90, p99, max; per item also the first viewer's
 // latency and the spread to the last), with the rate the server sustained
-// and the process's CPU use while loaded. The viewers use a minimal
-// WebSocket client (wsclient.go) so that the generator costs little next
-// to the server; -cpuprofile, -blockprofile, -mutexprofile and -trace
+// and the process's CPU use while loaded. The viewers read with one reused
+// buffer and parse no JSON (wsclient.go) so that the generator costs little
+// next to the server; -cpuprofile, -blockprofile, -mutexprofile and -trace
 // cover the loaded phase only.
 //
 // It runs the server in this process on 127.0.0.1 with a fresh SQLite
