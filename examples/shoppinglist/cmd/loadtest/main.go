@@ -2,7 +2,12 @@
 // by many viewers (1,000 by default, WebSocket + JSON hub connections, as
 // the official client makes them), items added over REST at a steady rate,
 // and the latency from the start of each POST to the ItemAdded arriving at
-// each viewer (p50, p99, max), with the rate the server sustained.
+// each viewer (p50, p90, p99, max; per item also the first viewer's
+// latency and the spread to the last), with the rate the server sustained
+// and the process's CPU use while loaded. The viewers read with one reused
+// buffer and parse no JSON (wsclient.go) so that the generator costs little
+// next to the server; -cpuprofile, -blockprofile, -mutexprofile and -trace
+// cover the loaded phase only.
 //
 // It runs the server in this process on 127.0.0.1 with a fresh SQLite
 // file (the hub's per-user call limit raised, so that 1,000 joins are not
@@ -27,14 +32,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
@@ -51,19 +55,13 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long items are added")
 	redisURL := flag.String("redis", "", "Redis URL: run two nodes sharing it")
 	settle := flag.Duration("settle", 5*time.Second, "pause between the joins and the first item")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	var prof profiles
+	flag.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the loaded phase (items and their delivery; server and viewers) to this file")
+	flag.StringVar(&prof.block, "blockprofile", "", "write a block profile of the loaded phase to this file")
+	flag.StringVar(&prof.mutex, "mutexprofile", "", "write a mutex profile of the loaded phase to this file")
+	flag.StringVar(&prof.trace, "trace", "", "write an execution trace of the loaded phase to this file")
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL); err != nil {
+	if _, err := run(*viewers, *perUser, *rate, *duration, *settle, *redisURL, prof); err != nil {
 		log.Print(err)
 	}
 }
@@ -161,75 +159,113 @@ func register(base, name string) (auth, error) {
 }
 
 // viewer is one hub connection that records the latency of each ItemAdded.
+// Each viewer keeps its own deliveries (no lock shared by the readers) and
+// counts them in received.
 type viewer struct {
-	conn *websocket.Conn
+	ws         *wsClient
+	deliveries []delivery
+}
+
+// delivery is one ItemAdded at one viewer: the item's send time (its id)
+// and how long after it the viewer had it.
+type delivery struct {
+	sent    int64
+	latency time.Duration
 }
 
 var marker = []byte(`"name":"t`)
 
 func dialViewer(ctx context.Context, base, token, listID string) (*viewer, error) {
-	ws := "ws" + base[len("http"):] + "/hubs/shopping-list?access_token=" + token
-	c, _, err := websocket.Dial(ctx, ws, nil)
+	c, err := dialWS(ctx, "ws"+base[len("http"):]+"/hubs/shopping-list?access_token="+token)
 	if err != nil {
 		return nil, err
 	}
-	c.SetReadLimit(1 << 20)
-	if err := c.Write(ctx, websocket.MessageText, []byte("{\"protocol\":\"json\",\"version\":1}\x1e")); err != nil {
+	if err := c.writeText([]byte("{\"protocol\":\"json\",\"version\":1}\x1e")); err != nil {
+		c.close()
 		return nil, err
 	}
-	if _, _, err := c.Read(ctx); err != nil {
+	if _, err := c.read(); err != nil {
+		c.close()
 		return nil, err
 	}
 	join := fmt.Sprintf("{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinList\",\"arguments\":[%q]}\x1e", listID)
-	if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
+	if err := c.writeText([]byte(join)); err != nil {
+		c.close()
 		return nil, err
 	}
 	for {
-		_, data, err := c.Read(ctx)
+		data, err := c.read()
 		if err != nil {
+			c.close()
 			return nil, err
 		}
 		if bytes.Contains(data, []byte(`"type":3`)) {
 			if bytes.Contains(data, []byte(`"error"`)) {
+				c.close()
 				return nil, fmt.Errorf("JoinList: %s", data)
 			}
 			break
 		}
 	}
-	return &viewer{conn: c}, nil
+	return &viewer{ws: c}, nil
 }
 
-// read records, for each ItemAdded, now minus the send time in its name.
-func (v *viewer) read(ctx context.Context, record func(time.Duration)) {
+var itemAdded = []byte(`"target":"ItemAdded"`)
+
+// read records, for each ItemAdded, now minus the send time in its name,
+// until the connection ends. It parses no JSON: it looks for the target
+// and the name's digits, so a viewer costs little next to the server.
+func (v *viewer) read(received *atomic.Int64) {
 	for {
-		_, data, err := v.conn.Read(ctx)
+		data, err := v.ws.read()
 		if err != nil {
 			return
 		}
-		for msg := range bytes.SplitSeq(data, []byte{0x1e}) {
-			if !bytes.Contains(msg, []byte(`"target":"ItemAdded"`)) {
+		for len(data) > 0 {
+			msg := data
+			if i := bytes.IndexByte(data, 0x1e); i >= 0 {
+				msg, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			if !bytes.Contains(msg, itemAdded) {
 				continue
 			}
 			i := bytes.Index(msg, marker)
 			if i < 0 {
 				continue
 			}
-			rest := msg[i+len(marker):]
-			j := bytes.IndexByte(rest, '"')
-			sent, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-			if err == nil {
-				record(time.Duration(time.Now().UnixNano() - sent))
+			sent, ok := parseDigits(msg[i+len(marker):])
+			if ok {
+				v.deliveries = append(v.deliveries, delivery{sent, time.Duration(time.Now().UnixNano() - sent)})
+				received.Add(1)
 			}
 		}
 	}
 }
 
-func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string) error {
+// parseDigits reads the decimal number at the start of b.
+func parseDigits(b []byte) (int64, bool) {
+	var n int64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int64(b[i]-'0')
+	}
+	return n, i > 0
+}
+
+// result is what a run counted: deliveries that arrived and that were due.
+type result struct {
+	delivered, expected int64
+}
+
+// run runs the load, prints its figures and returns its counts.
+func run(viewers, perUser int, rate float64, duration, settle time.Duration, redisURL string, prof profiles) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "shoppinglist-loadtest-")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "load.db")
@@ -241,7 +277,7 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	for range count {
 		n, err := startNode(ctx, db, redisURL)
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		defer n.close()
 		nodes = append(nodes, n)
@@ -249,52 +285,63 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	base := nodes[0].url
 	owner, err := register(base, "owner")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	var list struct {
 		ID string `json:"id"`
 	}
 	if err := post(base+"/api/lists", owner.Token, map[string]any{"name": "Load"}, &list); err != nil {
-		return err
+		return result{}, err
 	}
 	users := (viewers + perUser - 1) / perUser
 	tokens := make([]string, users)
 	for i := range users {
 		u, err := register(base, fmt.Sprintf("viewer%d", i))
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		if err := post(base+"/api/lists/"+list.ID+"/collaborators", owner.Token, map[string]any{"email": u.User.Email, "permission": "Viewer"}, nil); err != nil {
-			return err
+			return result{}, err
 		}
 		tokens[i] = u.Token
 	}
 
-	var mu sync.Mutex
-	latencies := make([]time.Duration, 0, int(rate*duration.Seconds())*viewers)
-	record := func(d time.Duration) {
-		mu.Lock()
-		latencies = append(latencies, d)
-		mu.Unlock()
-	}
+	total := int(rate * duration.Seconds())
+	var received atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
+	all := make([]*viewer, 0, viewers)
+	defer func() {
+		for _, v := range all {
+			v.ws.close()
+		}
+		wg.Wait()
+	}()
 	for i := range viewers {
 		v, err := dialViewer(ctx, nodes[i%len(nodes)].url, tokens[i/perUser], list.ID)
 		if err != nil {
-			return fmt.Errorf("viewer %d: %w", i, err)
+			return result{}, fmt.Errorf("viewer %d: %w", i, err)
 		}
-		defer v.conn.CloseNow()
-		wg.Go(func() { v.read(ctx, record) })
+		v.deliveries = make([]delivery, 0, total)
+		all = append(all, v)
+		wg.Go(func() { v.read(&received) })
 	}
 	fmt.Printf("%d viewers on %d node(s) joined in %v\n", viewers, len(nodes), time.Since(start).Round(time.Millisecond))
 	// Let the joins' presence events drain so that they do not count
 	// against the first items.
 	time.Sleep(settle)
 
+	// The profiles and the CPU figure cover the items and their delivery
+	// only, not the setup.
+	stopProfiles, err := startProfiles(prof)
+	if err != nil {
+		return result{}, err
+	}
+	loadBefore := loadAverage()
+	cpuBefore := cpuTime()
+
 	// Open loop: each POST starts on schedule, whatever the earlier ones do.
 	interval := time.Duration(float64(time.Second) / rate)
-	total := int(rate * duration.Seconds())
 	var failed atomic.Int64
 	var posts sync.WaitGroup
 	tick := time.NewTicker(interval)
@@ -314,29 +361,54 @@ func run(viewers, perUser int, rate float64, duration, settle time.Duration, red
 	tick.Stop()
 	posts.Wait()
 	sendTime := time.Since(begin)
-	expected := (total - int(failed.Load())) * viewers
+	expected := int64(total-int(failed.Load())) * int64(viewers)
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(latencies)
-		mu.Unlock()
-		if n >= expected {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // waiting for stragglers; the result does not depend on it
+	for received.Load() < expected && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // waiting for stragglers; the latencies do not depend on it
 	}
-	cancel()
-	mu.Lock()
-	defer mu.Unlock()
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
+	wall := time.Since(begin)
+	cpu := cpuTime() - cpuBefore
+	stopProfiles()
+	for _, v := range all {
+		v.ws.close()
+	}
+	wg.Wait()
+	// Per item, the first viewer's latency is the pipeline (REST, commit,
+	// outbox, hub) plus one delivery; the last minus the first is the time
+	// the fan-out to all viewers took.
+	var latencies []time.Duration
+	type spread struct{ first, last time.Duration }
+	items := map[int64]spread{}
+	for _, v := range all {
+		for _, d := range v.deliveries {
+			latencies = append(latencies, d.latency)
+			sp, ok := items[d.sent]
+			if !ok {
+				sp = spread{d.latency, d.latency}
+			}
+			sp.first, sp.last = min(sp.first, d.latency), max(sp.last, d.latency)
+			items[d.sent] = sp
+		}
+	}
+	var firsts, fanouts []time.Duration
+	for _, sp := range items {
+		firsts = append(firsts, sp.first)
+		fanouts = append(fanouts, sp.last-sp.first)
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Round(10 * time.Microsecond)
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
 	}
 	fmt.Printf("items: %d at %.0f/s requested, %.1f/s sent, %d failed\n", total, rate, float64(total)/sendTime.Seconds(), failed.Load())
 	fmt.Printf("deliveries: %d of %d (%.2f%%)\n", len(latencies), expected, 100*float64(len(latencies))/float64(max(expected, 1)))
-	fmt.Printf("REST-to-viewer latency: p50 %v, p99 %v, max %v\n", pct(0.50), pct(0.99), pct(1))
-	return nil
+	fmt.Printf("REST-to-viewer latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(latencies, 0.50), pct(latencies, 0.90), pct(latencies, 0.99), pct(latencies, 1))
+	fmt.Printf("per item, first viewer: p50 %v, p99 %v; first to last viewer: p50 %v, p99 %v\n",
+		pct(firsts, 0.50), pct(firsts, 0.99), pct(fanouts, 0.50), pct(fanouts, 0.99))
+	fmt.Printf("process CPU while loaded: %.0f%% (of %d%%) over %v, %.1f µs per delivery; load average %s before, %s after\n",
+		100*cpu.Seconds()/wall.Seconds(), 100*runtime.NumCPU(), wall.Round(time.Millisecond),
+		float64(cpu.Microseconds())/float64(max(len(latencies), 1)), loadBefore, loadAverage())
+	return result{delivered: int64(len(latencies)), expected: expected}, nil
 }
