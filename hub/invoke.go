@@ -179,7 +179,7 @@ func (h *hubConn) enqueue(c *call) error {
 		if h.running < limit && len(h.queue) == 0 {
 			h.running++
 			h.mu.Unlock()
-			go h.drain(c)
+			h.srv.workers.run(func() { h.drain(c) })
 			return nil
 		}
 		if len(h.queue) == 0 {

@@ -53,6 +53,7 @@ type Server struct {
 	regMu   sync.Mutex // serializes Register calls
 	closing atomic.Bool
 	streams atomic.Int64 // streams running on this node (Config.MaxStreams)
+	workers *workers     // goroutines that run calls
 }
 
 // New returns a Server for cfg, or an error naming every field of cfg it
@@ -71,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger.Warn("hub: Config.ClientTimeoutInterval is not longer than the official clients' default keep-alive (15 s): "+
 			"idle clients will be closed unless they ping more often (withKeepAliveInterval)", "clientTimeout", cfg.ClientTimeoutInterval)
 	}
-	s := &Server{cfg: cfg, flog: newFailureLog(cfg.Logger)}
+	s := &Server{cfg: cfg, flog: newFailureLog(cfg.Logger), workers: newWorkers()}
 	s.buildChains()
 	s.codecs = []protocol.Codec{
 		protocol.JSON{MaxMessageSize: cfg.MaxMessageSize},
@@ -236,6 +237,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) release() {
+	s.workers.close()
 	s.peers.close()
 	if !s.solo {
 		_ = s.bp.Unsubscribe(context.Background(), s.channelAll())
