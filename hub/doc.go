@@ -140,7 +140,9 @@
 // transport's) that parses and dispatches, and a writer that drains the
 // send queue; hub methods run on a worker goroutine per connection
 // (Config.MaxParallelInvocations of them at most), streaming methods and
-// methods with upload streams on their own. Per node, the connection
+// methods with upload streams on their own. Workers come from a node-wide
+// set of goroutines that wait a second for the next call before exiting
+// (so a call rarely pays for a fresh goroutine's stack growth). Per node, the connection
 // layer's heartbeat drives pings and timeouts for all connections; the
 // node core runs four command workers that apply other nodes' commands
 // (targets spread by hash, so one target's commands run in order), one
