@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -119,33 +120,7 @@ func TestRedisRestartUnderTraffic(t *testing.T) {
 	require.NoError(t, sub.Subscribe(ctx, "traffic", atSub.receive))
 	require.NoError(t, pub.Subscribe(ctx, "traffic", atPub.receive))
 
-	var published atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			if !assert.NoError(t, pub.Publish(ctx, "traffic", []byte(strconv.Itoa(i)))) {
-				return
-			}
-			published.Store(int64(i + 1))
-		}
-	}()
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		<-done
-	}()
+	published := startTraffic(t, pub, "traffic")
 
 	require.Eventually(t, func() bool { return atSub.count() >= 200 }, waitTimeout, tick, "no traffic before the outage")
 	// Messages published from inFlight on may be in Redis when it dies;
@@ -165,8 +140,7 @@ func TestRedisRestartUnderTraffic(t *testing.T) {
 	require.Eventually(t, func() bool { _, ok := atSub.firstAtLeast(firstAfter); return ok }, waitTimeout, tick,
 		"no message published after the restart arrived")
 	flowing, _ := atSub.firstAtLeast(firstAfter)
-	close(stop)
-	<-done
+	published.stop()
 	total := int(published.Load())
 	last := strconv.Itoa(total - 1)
 	require.Eventually(t, func() bool {
@@ -348,4 +322,40 @@ func TestHealthReport(t *testing.T) {
 
 	require.NoError(t, a.Close())
 	assert.Equal(t, StateClosed, a.Health().State)
+}
+
+// traffic publishes "0", "1", "2", ... on a channel every millisecond, from
+// its own goroutine, until stop; Load is how many were published.
+type traffic struct {
+	atomic.Int64
+	quit, done chan struct{}
+	once       sync.Once
+}
+
+func startTraffic(t *testing.T, pub *Redis, channel string) *traffic {
+	tr := &traffic{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(tr.done)
+		tk := time.NewTicker(time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-tr.quit:
+				return
+			case <-tk.C:
+			}
+			if !assert.NoError(t, pub.Publish(context.Background(), channel, []byte(strconv.Itoa(i)))) {
+				return
+			}
+			tr.Store(int64(i + 1))
+		}
+	}()
+	t.Cleanup(tr.stop)
+	return tr
+}
+
+// stop ends the publishing and waits for it; it may be called again.
+func (tr *traffic) stop() {
+	tr.once.Do(func() { close(tr.quit) })
+	<-tr.done
 }

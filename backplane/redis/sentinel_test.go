@@ -3,7 +3,6 @@ package redis
 import (
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,33 +46,7 @@ func TestSentinelFailover(t *testing.T) {
 	atSub := &seqRecorder{}
 	require.NoError(t, sub.Subscribe(ctx, "traffic", atSub.receive))
 
-	var published atomic.Int64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			if !assert.NoError(t, pub.Publish(ctx, "traffic", []byte(strconv.Itoa(i)))) {
-				return
-			}
-			published.Store(int64(i + 1))
-		}
-	}()
-	stopped := false
-	stopPublishing := func() {
-		if !stopped {
-			stopped = true
-			close(stop)
-			<-done
-		}
-	}
-	defer stopPublishing()
+	published := startTraffic(t, pub, "traffic")
 
 	require.Eventually(t, func() bool { return atSub.count() >= 200 }, waitTimeout, tick)
 	killed := time.Now()
@@ -89,7 +62,7 @@ func TestSentinelFailover(t *testing.T) {
 	require.Eventually(t, func() bool { _, ok := atSub.firstAtLeast(firstAfter); return ok }, 30*time.Second, tick,
 		"no message published after the failover arrived")
 	flowing, _ := atSub.firstAtLeast(firstAfter)
-	stopPublishing()
+	published.stop()
 	total := int(published.Load())
 	require.Eventually(t, func() bool { _, ok := atSub.firstAtLeast(total - 1); return ok }, waitTimeout, tick,
 		"the last message did not arrive")
